@@ -1,0 +1,77 @@
+"""Where cx_pipeline reads and writes.
+
+Everything the pipeline writes lives under one data folder: `data/` beside the project by
+default, or wherever `CX_DATA_DIR` points. Paths are resolved when asked for, not at import,
+so tests and operators can move the folder by setting one variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+CONFIG_DIR = PACKAGE_DIR / "config"
+SOURCE_REGISTRY = CONFIG_DIR / "sources.yml"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+DATA_DIR_ENV = "CX_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """The layout of one data folder. Names here are interfaces: operators and BI rely on them."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        """Raw channel files as they arrive: landing/<source>/..."""
+        return self.root / "landing"
+
+    @property
+    def truth(self) -> Path:
+        """Generator ground truth (sample data only): landing/_truth/."""
+        return self.landing / "_truth"
+
+    @property
+    def ingested(self) -> Path:
+        """Typed, normalised ingestion output: ingested/<source>/{accepted,quarantine,...}.parquet."""
+        return self.root / "ingested"
+
+    @property
+    def warehouse(self) -> Path:
+        """The working DuckDB database dbt builds into. BI never reads it."""
+        return self.root / "warehouse" / "cx.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.root / "published"
+
+    @property
+    def published_db(self) -> Path:
+        """The DuckDB file BI tools open read-only; replaced atomically on publish."""
+        return self.published / "cx_marts.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster_home"
+
+    def landing_dir(self, source: str) -> Path:
+        return self.landing / source
+
+    def ingested_dir(self, source: str) -> Path:
+        return self.ingested / source
+
+
+def data_dir() -> Path:
+    """The data folder: $CX_DATA_DIR if set, else <project>/data. Always absolute."""
+    configured = os.environ.get(DATA_DIR_ENV)
+    return Path(configured).expanduser().resolve() if configured else PROJECT_ROOT / "data"
+
+
+def data_paths(root: Path | None = None) -> DataPaths:
+    return DataPaths(Path(root).resolve() if root else data_dir())
