@@ -1,0 +1,134 @@
+"""`cx-pipeline`: generate sample data, run the pipeline, publish, open the UI."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cx_pipeline.environment import prepare_environment
+from cx_pipeline.paths import PROJECT_ROOT, DataPaths, data_paths
+
+app = typer.Typer(help="cx_pipeline: the Connected Customer 360 pipeline.", no_args_is_help=True)
+console = Console()
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data folder (default: $CX_DATA_DIR or ./data).", show_default=False),
+]
+PeopleOption = Annotated[int, typer.Option("--people", min=1, help="People in the sample population.")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")]
+
+
+def _paths(data_dir: Path | None) -> DataPaths:
+    paths = data_paths(data_dir)
+    prepare_environment(paths)
+    return paths
+
+
+def _generate(paths: DataPaths, people: int, seed: int) -> None:
+    from cx_pipeline.generate import generate_sample
+
+    started = time.perf_counter()
+    with console.status(f"Generating {people:,} people (seed {seed}) into {paths.landing} ...") as status:
+        summary = generate_sample(paths.landing, people=people, seed=seed, progress=status.update)
+    table = Table(title=f"Sample data in {paths.landing} ({time.perf_counter() - started:.1f} s)")
+    table.add_column("source")
+    table.add_column("rows", justify="right")
+    for source, rows in summary["rows_by_source"].items():
+        table.add_row(source, f"{rows:,}")
+    console.print(table)
+
+
+def _has_landing_data(paths: DataPaths) -> bool:
+    from cx_pipeline.ingest.registry import load_registry
+
+    return all(
+        any(paths.landing_dir(name).glob(spec.path)) for name, spec in load_registry().sources.items()
+    )
+
+
+def _execute_job(job_name: str) -> bool:
+    # Import after prepare_environment: definitions read the dbt manifest and DAGSTER_HOME.
+    from dagster import DagsterInstance
+
+    from cx_pipeline.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    if not result.success:
+        failed = [event.step_key for event in result.all_events if event.is_step_failure]
+        console.print(f"[red]Run {result.run_id} failed[/red] at step(s): {', '.join(failed) or '?'}")
+        console.print("Open the run in the Dagster UI (`make ui`) for logs.")
+    return result.success
+
+
+def _print_published(paths: DataPaths) -> None:
+    import json
+
+    manifest = json.loads((paths.published / "manifest.json").read_text(encoding="utf-8"))
+    table = Table(title=f"Published {paths.published_db} at {manifest['published_at']}")
+    table.add_column("mart")
+    table.add_column("rows", justify="right")
+    for mart, rows in manifest["row_counts"].items():
+        table.add_row(mart, f"{rows:,}")
+    console.print(table)
+
+
+@app.command()
+def generate(people: PeopleOption = 10_000, seed: SeedOption = 42, data_dir: DataDirOption = None) -> None:
+    """Write deterministic sample channel data (and its ground truth) under data/landing/."""
+    _generate(_paths(data_dir), people, seed)
+
+
+@app.command()
+def run(
+    people: PeopleOption = 10_000,
+    seed: SeedOption = 42,
+    regenerate: Annotated[bool, typer.Option(help="Generate sample data even if landing data exists.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Materialize every asset (ingest, dbt build, publish); generates sample data when none has landed."""
+    paths = _paths(data_dir)
+    if regenerate or not _has_landing_data(paths):
+        _generate(paths, people, seed)
+    started = time.perf_counter()
+    ok = _execute_job("cx_full_run")
+    console.print(f"Run took {time.perf_counter() - started:.1f} s")
+    if not ok:
+        raise typer.Exit(1)
+    _print_published(paths)
+
+
+@app.command()
+def publish(data_dir: DataDirOption = None) -> None:
+    """Publish the marts already built in the working database (no rebuild)."""
+    paths = _paths(data_dir)
+    if not _execute_job("publish_job"):
+        raise typer.Exit(1)
+    _print_published(paths)
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port for the Dagster UI.")] = 3000,
+    host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 unless behind an auth proxy.")] = "127.0.0.1",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Start the Dagster UI (dagster dev) on 127.0.0.1."""
+    _paths(data_dir)
+    dagster = Path(sys.executable).with_name("dagster")
+    args = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)]
+    os.chdir(PROJECT_ROOT)
+    os.execv(args[0], args)
+
+
+if __name__ == "__main__":
+    app()

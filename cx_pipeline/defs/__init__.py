@@ -1,0 +1,2 @@
+"""Dagster definitions, one module per stage of the flow:
+landing -> ingestion -> dbt (staging, intermediate, marts) -> publish."""

@@ -1,0 +1,61 @@
+"""dbt models as Dagster assets: staging, intermediate and marts, with dbt tests as asset checks."""
+
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
+
+from cx_pipeline.dbt_project import cx_dbt_project
+from cx_pipeline.defs.resources import CxDataResource
+
+# dbt folder -> Dagster asset group, so the UI groups follow the flow of the data.
+GROUP_BY_DBT_FOLDER = {
+    "staging": "staging",
+    "intermediate": "identity",
+    "marts": "customer_360",
+}
+MARTS_FOLDER = "marts"
+
+
+class CxDbtTranslator(DagsterDbtTranslator):
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] != "model":
+            return spec
+        folder = props["fqn"][1] if len(props["fqn"]) > 2 else None
+        return spec.replace_attributes(
+            group_name=GROUP_BY_DBT_FOLDER.get(folder, spec.group_name),
+        ).merge_attributes(kinds={"duckdb"})
+
+
+@cache
+def _manifest() -> dict[str, Any]:
+    return json.loads(cx_dbt_project.manifest_path.read_text(encoding="utf-8"))
+
+
+def mart_model_names() -> list[str]:
+    """Every model under models/marts/: the tables the publish step hands to BI tools."""
+    return sorted(
+        node["name"]
+        for node in _manifest()["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == MARTS_FOLDER
+    )
+
+
+def mart_asset_keys() -> list[dg.AssetKey]:
+    return [get_asset_key_for_model([cx_dbt_models], name) for name in mart_model_names()]
+
+
+@dbt_assets(
+    manifest=cx_dbt_project.manifest_path,
+    project=cx_dbt_project,
+    dagster_dbt_translator=CxDbtTranslator(),
+)
+def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, cx_data: CxDataResource):
+    cx_data.export_for_dbt()
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,128 @@
+"""Ingestion assets, one per registered source, built from the source registry alone.
+
+Asset keys `ingested/<source>` are the dbt sources of the same name, so Polars ingestion and dbt
+models form one lineage graph. Each ingestion asset depends on an external `landing/<source>`
+asset: the channel files arrive from outside the pipeline.
+"""
+
+
+import dagster as dg
+import polars as pl
+
+from cx_pipeline.defs.resources import CxDataResource
+from cx_pipeline.ingest.ingest import IngestResult, ingest_source
+from cx_pipeline.ingest.registry import Registry, SourceSpec, load_registry
+from cx_pipeline.lib.metadata import markdown_counts, markdown_preview
+
+INGESTION_GROUP = "ingestion"
+# Long-form tables that every source feeds through its registry entry (see _ingested__sources.yml).
+REGISTRY_UNION_TABLES = ("identifiers", "touchpoints")
+
+
+def landing_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey(["landing", source])
+
+
+def ingested_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey(["ingested", source])
+
+
+def _landing_spec(spec: SourceSpec) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=landing_key(spec.name),
+        description=f"Landing files of `{spec.name}` ({spec.format}, `{spec.path}`): {spec.description}",
+        group_name="landing",
+        kinds={spec.format},
+        tags={"department": spec.department, "channel": spec.channel},
+    )
+
+
+def _ingest_metadata(result: IngestResult) -> dict:
+    return {
+        "dagster/row_count": result.rows_accepted,
+        "rows_in": result.rows_in,
+        "rows_accepted": result.rows_accepted,
+        "rows_quarantined": result.rows_quarantined,
+        "quarantine_rate": round(result.rows_quarantined / result.rows_in, 4) if result.rows_in else 0.0,
+        "quarantined_by_reason": markdown_counts(result.quarantined_by_reason, "reason"),
+        "identifiers_by_type": markdown_counts(result.identifiers_by_type, "identifier type", "values"),
+        "files": dg.MetadataValue.json([str(f) for f in result.files]),
+        "preview": markdown_preview(result.preview),
+    }
+
+
+def _ingestion_asset(spec: SourceSpec, registry: Registry) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=ingested_key(spec.name),
+        deps=[landing_key(spec.name)],
+        group_name=INGESTION_GROUP,
+        description=(
+            f"{spec.description} Typed and normalised by the registry; bad rows quarantined "
+            f"with a reason in `ingested/{spec.name}/quarantine.parquet`."
+        ),
+        kinds={"polars", "parquet"},
+        tags={"department": spec.department, "channel": spec.channel},
+        owners=[f"team:{spec.department}"],
+    )
+    def _ingest(context: dg.AssetExecutionContext, cx_data: CxDataResource) -> dg.MaterializeResult:
+        result = ingest_source(spec, registry.defaults, cx_data.paths())
+        # Nothing is dropped silently: every row read is either accepted or quarantined.
+        if result.rows_in != result.rows_accepted + result.rows_quarantined:
+            raise dg.Failure(f"{spec.name}: {result.rows_in} rows in but {result.rows_accepted} accepted "
+                             f"+ {result.rows_quarantined} quarantined")
+        context.log.info(
+            f"{spec.name}: {result.rows_in:,} rows in, {result.rows_accepted:,} accepted, "
+            f"{result.rows_quarantined:,} quarantined"
+        )
+        return dg.MaterializeResult(metadata=_ingest_metadata(result))
+
+    return _ingest
+
+
+def _registry_union_asset(registry: Registry) -> dg.AssetsDefinition:
+    sources = list(registry.sources)
+
+    @dg.multi_asset(
+        specs=[
+            dg.AssetSpec(
+                key=ingested_key(table),
+                deps=[ingested_key(s) for s in sources],
+                group_name=INGESTION_GROUP,
+                description=f"The {table} of every registered source in one long table.",
+                kinds={"polars", "parquet"},
+            )
+            for table in REGISTRY_UNION_TABLES
+        ],
+        name="registry_union",
+    )
+    def _union(cx_data: CxDataResource):
+        paths = cx_data.paths()
+        for table in REGISTRY_UNION_TABLES:
+            target = paths.ingested / f"{table}.parquet"
+            staging = target.with_suffix(".parquet.tmp")
+            pl.scan_parquet([paths.ingested_dir(s) / f"{table}.parquet" for s in sources]).sink_parquet(staging)
+            staging.replace(target)
+            by_source = (
+                pl.scan_parquet(target).group_by("source").len().collect().rows()
+            )
+            counts = dict(by_source)
+            yield dg.MaterializeResult(
+                asset_key=ingested_key(table),
+                metadata={
+                    "dagster/row_count": sum(counts.values()),
+                    "rows_by_source": markdown_counts(counts, "source"),
+                    "path": dg.MetadataValue.path(str(target)),
+                },
+            )
+
+    return _union
+
+
+def build_ingestion_defs(registry: Registry | None = None) -> dg.Definitions:
+    registry = registry or load_registry()
+    specs = list(registry.sources.values())
+    return dg.Definitions(
+        assets=[_landing_spec(s) for s in specs]
+        + [_ingestion_asset(s, registry) for s in specs]
+        + [_registry_union_asset(registry)],
+    )

@@ -1,0 +1,50 @@
+"""The asset graph's shape: a change to keys, groups or lineage shows up here first."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from cx_pipeline.definitions import defs
+from cx_pipeline.ingest.registry import load_registry
+
+
+def _graph():
+    return defs.resolve_asset_graph()
+
+
+def test_every_registry_source_is_an_ingestion_asset_and_a_dbt_source():
+    graph = _graph()
+    for source in load_registry().sources:
+        key = dg.AssetKey(["ingested", source])
+        assert key in graph.get_all_asset_keys()
+        node = graph.get(key)
+        assert node.group_name == "ingestion"
+        assert dg.AssetKey(["landing", source]) in node.parent_keys
+        # the dbt staging model reads the ingestion asset: one lineage graph
+        assert any(child.path[:1] == ["staging"] for child in node.child_keys), source
+
+
+def test_registry_union_feeds_identity_and_touchpoints():
+    graph = _graph()
+    identifiers = graph.get(dg.AssetKey(["ingested", "identifiers"]))
+    assert {dg.AssetKey(["ingested", s]) for s in load_registry().sources} <= set(identifiers.parent_keys)
+    assert dg.AssetKey(["staging", "stg_cx__identifiers"]) in identifiers.child_keys
+
+
+def test_publish_depends_on_every_mart_and_groups_follow_the_flow():
+    graph = _graph()
+    published = graph.get(dg.AssetKey(["published", "cx_marts"]))
+    assert set(published.parent_keys) == {
+        dg.AssetKey(["marts", m]) for m in ("dim_customers", "customer_identity_links", "fct_touchpoints")
+    }
+    assert graph.get(dg.AssetKey(["marts", "dim_customers"])).group_name == "customer_360"
+    assert graph.get(dg.AssetKey(["intermediate", "int_identity_links"])).group_name == "identity"
+    assert graph.get(dg.AssetKey(["staging", "stg_commerce__orders"])).group_name == "staging"
+
+
+def test_dbt_tests_are_asset_checks_and_jobs_exist():
+    graph = _graph()
+    check_keys = graph.asset_check_keys
+    assert any(ck.asset_key == dg.AssetKey(["marts", "dim_customers"]) for ck in check_keys)
+    assert defs.resolve_job_def("cx_full_run") is not None
+    assert defs.resolve_job_def("publish_job") is not None
