@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cx_pipeline.environment import prepare_environment
-from cx_pipeline.paths import PROJECT_ROOT, DataPaths, data_paths
+from cx_pipeline.paths import PROJECT_ROOT, DataPaths, data_paths, venv_executable
 
 app = typer.Typer(help="cx_pipeline: the Connected Customer 360 pipeline.", no_args_is_help=True)
 console = Console()
@@ -38,7 +37,8 @@ def _generate(paths: DataPaths, people: int, seed: int) -> None:
     started = time.perf_counter()
     with console.status(f"Generating {people:,} people (seed {seed}) into {paths.landing} ...") as status:
         summary = generate_sample(paths.landing, people=people, seed=seed, progress=status.update)
-    table = Table(title=f"Sample data in {paths.landing} ({time.perf_counter() - started:.1f} s)")
+    console.print(f"Sample data in [bold]{paths.landing}[/bold] ({time.perf_counter() - started:.1f} s)")
+    table = Table()
     table.add_column("source")
     table.add_column("rows", justify="right")
     for source, rows in summary["rows_by_source"].items():
@@ -62,7 +62,12 @@ def _execute_job(job_name: str) -> bool:
 
     job = defs.resolve_job_def(job_name)
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            # Step-level DEBUG events belong in the UI's run view, not the terminal.
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
     if not result.success:
         failed = [event.step_key for event in result.all_events if event.is_step_failure]
         console.print(f"[red]Run {result.run_id} failed[/red] at step(s): {', '.join(failed) or '?'}")
@@ -74,7 +79,8 @@ def _print_published(paths: DataPaths) -> None:
     import json
 
     manifest = json.loads((paths.published / "manifest.json").read_text(encoding="utf-8"))
-    table = Table(title=f"Published {paths.published_db} at {manifest['published_at']}")
+    console.print(f"Published [bold]{paths.published_db}[/bold] at {manifest['published_at']}")
+    table = Table()
     table.add_column("mart")
     table.add_column("rows", justify="right")
     for mart, rows in manifest["row_counts"].items():
@@ -124,8 +130,7 @@ def ui(
 ) -> None:
     """Start the Dagster UI (dagster dev) on 127.0.0.1."""
     _paths(data_dir)
-    dagster = Path(sys.executable).with_name("dagster")
-    args = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)]
+    args = [venv_executable("dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)]
     os.chdir(PROJECT_ROOT)
     os.execv(args[0], args)
 

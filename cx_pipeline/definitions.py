@@ -1,8 +1,5 @@
 """The Dagster code location: every stage's definitions merged, plus cross-cutting policy."""
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -11,6 +8,7 @@ from cx_pipeline.defs.dbt import cx_dbt_models
 from cx_pipeline.defs.ingestion import build_ingestion_defs
 from cx_pipeline.defs.publish import publish_job, published_marts
 from cx_pipeline.defs.resources import CxDataResource
+from cx_pipeline.paths import venv_executable
 
 # One job materializes everything, landing to publish; `cx-pipeline run` and `make run` launch it.
 full_run_job = dg.define_asset_job(
@@ -25,11 +23,7 @@ defs = dg.Definitions.merge(
         assets=[cx_dbt_models, published_marts],
         jobs=[full_run_job, publish_job],
         resources={
-            # The venv's dbt, so runs work without the venv on PATH (e.g. `.venv/bin/cx-pipeline run`).
-            "dbt": DbtCliResource(
-                project_dir=cx_dbt_project,
-                dbt_executable=str(Path(sys.executable).with_name("dbt")),
-            ),
+            "dbt": DbtCliResource(project_dir=cx_dbt_project, dbt_executable=venv_executable("dbt")),
             "cx_data": CxDataResource(),
         },
         # Spawning a process per step costs ~3 s here and our steps are few and short.

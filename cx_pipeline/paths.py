@@ -8,6 +8,7 @@ so tests and operators can move the folder by setting one variable.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,13 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
 DATA_DIR_ENV = "CX_DATA_DIR"
+
+
+def venv_executable(name: str) -> str:
+    """A console script installed beside this interpreter's packages (dbt, dagster), so that runs
+    work without the venv on PATH. sys.prefix names the venv even where sys.executable is resolved
+    to the base interpreter (Dagster's code server)."""
+    return str(Path(sys.prefix) / "bin" / name)
 
 
 @dataclass(frozen=True)
