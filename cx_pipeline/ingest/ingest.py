@@ -1,0 +1,314 @@
+"""Registry-driven ingestion of one source: landing files in, typed rows and quarantine out.
+
+Nothing here knows any particular source: the SourceSpec says where the files are, how to
+read them, how to type and check each field, which fields are identifiers and how a row
+becomes a touchpoint. Every record lands in exactly one of accepted or quarantine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from cx_pipeline.ingest.outputs import (
+    ACCEPTED,
+    IDENTIFIERS,
+    IDENTIFIERS_SCHEMA,
+    QUARANTINE,
+    TOUCHPOINTS,
+    OutputWriter,
+    accepted_schema,
+)
+from cx_pipeline.ingest.readers import ROW, LandingRead, read_landing_file
+from cx_pipeline.ingest.registry import FieldSpec, Registry, RegistryDefaults, SourceSpec
+from cx_pipeline.ingest.validate import DETAIL, FIELD, REASON, check_records, value_column
+from cx_pipeline.paths import DataPaths
+
+log = logging.getLogger(__name__)
+
+PREVIEW_ROWS = 10
+RECORD_ID = "source_record_id"
+RECORD_ID_SEPARATOR = "|"
+
+
+@dataclass
+class IngestResult:
+    source: str
+    files: list[str] = field(default_factory=list)  # relative to the data root, in read order
+    rows_in: int = 0  # records read (blank lines excluded, see empty_records_skipped)
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    empty_records_skipped: int = 0  # blank lines / rows without any value: not records
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    identifiers_by_type: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, Path] = field(default_factory=dict)  # accepted/quarantine/identifiers/touchpoints
+    preview: pl.DataFrame = field(default_factory=pl.DataFrame)  # first accepted rows
+
+
+class IngestAccountingError(AssertionError):
+    """Rows went missing or were counted twice: a bug, never a data problem."""
+
+
+def landing_files(spec: SourceSpec, paths: DataPaths) -> list[Path]:
+    """The source's landing files in the order they are read: sorted by name."""
+    landing = paths.landing_dir(spec.name)
+    return sorted((p for p in landing.glob(spec.path) if p.is_file()), key=lambda p: p.relative_to(landing).as_posix())
+
+
+def ingest_all(registry: Registry, paths: DataPaths, sources: list[str] | None = None) -> dict[str, IngestResult]:
+    names = sources if sources is not None else list(registry.sources)
+    return {name: ingest_source(registry.source(name), registry.defaults, paths) for name in names}
+
+
+def ingest_source(spec: SourceSpec, registry_defaults: RegistryDefaults, paths: DataPaths) -> IngestResult:
+    files = landing_files(spec, paths)
+    if not files:
+        log.warning("%s: no files match %s", spec.name, paths.landing_dir(spec.name) / spec.path)
+    result = IngestResult(source=spec.name)
+    reasons: Counter[str] = Counter()
+    identifiers: Counter[str] = Counter()
+    writer = OutputWriter(paths.ingested_dir(spec.name), spec)
+    seen = SeenRecordIds()
+    try:
+        for path in files:
+            result.files.append(_relative(path, paths.root))
+            for chunk in _ingest_file(path, spec, registry_defaults, paths, seen):
+                result.rows_in += chunk.rows_in
+                result.rows_accepted += chunk.accepted.height
+                result.rows_quarantined += chunk.quarantine.height
+                result.empty_records_skipped += chunk.empty_records
+                reasons.update(dict(chunk.quarantine["reason"].value_counts().iter_rows()))
+                identifiers.update(dict(chunk.identifiers["identifier_type"].value_counts().iter_rows()))
+                writer.add(ACCEPTED, chunk.accepted)
+                writer.add(QUARANTINE, chunk.quarantine)
+                writer.add(IDENTIFIERS, chunk.identifiers)
+                writer.add(TOUCHPOINTS, chunk.touchpoints)
+            log.info("%s: read %s", spec.name, result.files[-1])
+        if result.rows_in != result.rows_accepted + result.rows_quarantined:
+            raise IngestAccountingError(f"{spec.name}: {result.rows_in} rows in != accepted + quarantined")
+        result.outputs = writer.publish()
+    except BaseException:
+        writer.discard()
+        raise
+    result.quarantined_by_reason = dict(reasons.most_common())
+    result.identifiers_by_type = dict(identifiers.most_common())
+    result.preview = pl.read_parquet(result.outputs[ACCEPTED], n_rows=PREVIEW_ROWS)
+    return result
+
+
+class SeenRecordIds:
+    """Record ids accepted so far in this run, with where they were first seen.
+
+    First occurrence wins, in read order; only valid rows claim an id, so a broken first row
+    does not get a later good copy quarantined as its duplicate. Files are kept as numbers:
+    at 10 M ids a repeated file name per id would cost more than the ids.
+    """
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+        self.frame = pl.DataFrame(schema={RECORD_ID: pl.String, "__first_file": pl.Int32, "__first_row": pl.Int64})
+
+    def mark_duplicates(self, rows: pl.DataFrame, file_label: str) -> pl.DataFrame:
+        """rows (ROW, RECORD_ID, in row order) -> + __first_file (label), __first_row, __duplicate."""
+        here = self._file_number(file_label)
+        marked = rows.join(self.frame, on=RECORD_ID, how="left", maintain_order="left")
+        first_here = pl.col(ROW).min().over(RECORD_ID)
+        marked = marked.with_columns(
+            pl.col("__first_file").is_not_null().or_(pl.col(ROW) != first_here).alias("__duplicate"),
+            pl.col("__first_file").fill_null(here),
+            pl.col("__first_row").fill_null(first_here),
+        )
+        return marked.with_columns(
+            pl.col("__first_file").replace_strict(range(len(self.files)), self.files, return_dtype=pl.String)
+        )
+
+    def remember(self, accepted: pl.DataFrame, file_label: str) -> None:
+        new = accepted.select(
+            RECORD_ID,
+            pl.lit(self._file_number(file_label), pl.Int32).alias("__first_file"),
+            pl.col(ROW).alias("__first_row"),
+        )
+        self.frame = self.frame.vstack(new)
+
+    def _file_number(self, label: str) -> int:
+        if not self.files or self.files[-1] != label:
+            self.files.append(label)
+        return len(self.files) - 1
+
+
+@dataclass
+class _ChunkOutcome:
+    rows_in: int
+    empty_records: int
+    accepted: pl.DataFrame
+    quarantine: pl.DataFrame
+    identifiers: pl.DataFrame
+    touchpoints: pl.DataFrame
+
+
+def _ingest_file(
+    path: Path, spec: SourceSpec, defaults: RegistryDefaults, paths: DataPaths, seen: SeenRecordIds
+) -> Iterator[_ChunkOutcome]:
+    source_file = _relative(path, paths.root)  # landing/orders/orders.csv: stored with each row
+    label = _relative(path, paths.landing)  # orders/orders.csv: names the file in messages
+    for read in read_landing_file(path, spec):
+        outcome = _ingest_chunk(read, spec, defaults, seen, source_file, label)
+        if outcome.rows_in != outcome.accepted.height + outcome.quarantine.height:
+            raise IngestAccountingError(
+                f"{label}: {outcome.rows_in} records read but {outcome.accepted.height} accepted"
+                f" + {outcome.quarantine.height} quarantined"
+            )
+        yield outcome
+
+
+def _ingest_chunk(
+    read: LandingRead, spec: SourceSpec, defaults: RegistryDefaults, seen: SeenRecordIds, source_file: str, label: str
+) -> _ChunkOutcome:
+    problems = [_malformed(read, label)]
+    if read.missing_columns:
+        problems.append(_missing_columns(read, spec, label))
+        accepted = pl.DataFrame(schema=accepted_schema(spec))
+    else:
+        checked = check_records(read.records, spec, defaults, label)
+        problems.append(checked.filter(pl.col(REASON).is_not_null()).select(ROW, REASON, FIELD, DETAIL))
+        valid = checked.filter(pl.col(REASON).is_null()).with_columns(_record_id(spec).alias(RECORD_ID))
+        marked = seen.mark_duplicates(valid.select(ROW, RECORD_ID), label)
+        duplicate = marked["__duplicate"]
+        problems.append(_duplicates(marked.filter(duplicate), spec, label))
+        valid = valid.filter(~duplicate)
+        seen.remember(valid, label)
+        accepted = valid.select(
+            RECORD_ID,
+            *[pl.col(value_column(f)).alias(f.name) for f in spec.fields],
+            pl.lit(source_file).alias("_source_file"),
+            pl.col(ROW).alias("_source_row"),
+        )
+
+    quarantine = _with_raw_records(pl.concat(problems, how="diagonal"), read).sort(ROW)
+    quarantine = quarantine.select(
+        pl.lit(spec.name).alias("source"),
+        pl.lit(source_file).alias("_source_file"),
+        pl.col(ROW).alias("_source_row"),
+        pl.col(REASON).alias("reason"),
+        pl.col(FIELD).alias("field"),
+        pl.col(DETAIL).alias("detail"),
+        "raw_record",
+    )
+    return _ChunkOutcome(
+        rows_in=read.rows_in,
+        empty_records=read.empty_records,
+        accepted=accepted,
+        quarantine=quarantine,
+        identifiers=_identifiers(accepted, spec),
+        touchpoints=_touchpoints(accepted, spec),
+    )
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _problem_rows(rows: pl.DataFrame, reason: str, field: str | None, detail: pl.Expr) -> pl.DataFrame:
+    return rows.select(ROW, pl.lit(reason).alias(REASON), pl.lit(field, pl.String).alias(FIELD), detail.alias(DETAIL))
+
+
+def _malformed(read: LandingRead, label: str) -> pl.DataFrame:
+    detail = pl.concat_str(pl.lit(f"{label} row "), pl.col(ROW).cast(pl.String), pl.lit(": "), pl.col("problem"))
+    return _problem_rows(read.malformed, "malformed_record", None, detail).with_columns(
+        read.malformed["raw_record"].alias("raw_record")
+    )
+
+
+def _missing_columns(read: LandingRead, spec: SourceSpec, label: str) -> pl.DataFrame:
+    # A schema break: the whole file's records are quarantined (not raised) so the other files
+    # of the source still flow and the break is visible, with every record kept, in quarantine.
+    missing = [f for f in spec.fields if f.column in read.missing_columns]
+    listed = ", ".join(f"'{f.column}' (field '{f.name}')" for f in missing)
+    detail = pl.concat_str(
+        pl.lit(f"{label} row "),
+        pl.col(ROW).cast(pl.String),
+        pl.lit(f": the file has no column {listed}; all its records are quarantined"),
+    )
+    return _problem_rows(read.records, "missing_column", missing[0].name, detail)
+
+
+def _duplicates(marked: pl.DataFrame, spec: SourceSpec, label: str) -> pl.DataFrame:
+    detail = pl.concat_str(
+        pl.lit(f"{label} row "),
+        pl.col(ROW).cast(pl.String),
+        pl.lit(f" field '{RECORD_ID_SEPARATOR.join(spec.record_id)}': record id '"),
+        pl.col(RECORD_ID),
+        pl.lit("' was already accepted from "),
+        pl.col("__first_file"),
+        pl.lit(" row "),
+        pl.col("__first_row").cast(pl.String),
+    )
+    return _problem_rows(marked, "duplicate_record_id", RECORD_ID_SEPARATOR.join(spec.record_id), detail)
+
+
+def _with_raw_records(problems: pl.DataFrame, read: LandingRead) -> pl.DataFrame:
+    """Attach each quarantined record's original values (malformed ones already carry their text)."""
+    if "raw_record" not in problems.columns:
+        problems = problems.with_columns(pl.lit(None, pl.String).alias("raw_record"))
+    needed = problems.filter(pl.col("raw_record").is_null()).select(ROW)
+    raw = read.records.join(needed, on=ROW, how="semi").select(ROW, read.raw_record.alias("__raw"))
+    return problems.join(raw, on=ROW, how="left", maintain_order="left").select(
+        ROW, REASON, FIELD, DETAIL, pl.coalesce("raw_record", "__raw").alias("raw_record")
+    )
+
+
+def _record_id(spec: SourceSpec) -> pl.Expr:
+    parts = [_id_text(spec.field(name)) for name in spec.record_id]
+    return pl.concat_str(parts, separator=RECORD_ID_SEPARATOR)
+
+
+def _id_text(field: FieldSpec) -> pl.Expr:
+    value = pl.col(value_column(field))
+    if field.type == "date":
+        return value.dt.to_string("%Y-%m-%d")
+    if field.type == "timestamp":
+        return value.dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ")
+    return value.cast(pl.String)
+
+
+def _identifiers(accepted: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
+    """One row per non-null identifier value, record by record (then in registry field order)."""
+    frames = [
+        accepted.filter(pl.col(f.name).is_not_null()).select(
+            pl.lit(spec.name).alias("source"),
+            RECORD_ID,
+            pl.lit(f.identifier).alias("identifier_type"),
+            pl.col(f.name).cast(pl.String).alias("identifier_value"),
+            pl.lit(f.name).alias("field"),
+            "_source_row",
+            pl.lit(position).alias("__position"),
+        )
+        for position, f in enumerate(spec.identifier_fields)
+    ]
+    if not frames:
+        return pl.DataFrame(schema=IDENTIFIERS_SCHEMA)
+    return pl.concat(frames).sort("_source_row", "__position").select(IDENTIFIERS_SCHEMA.names())
+
+
+def _touchpoints(accepted: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
+    touchpoint = spec.touchpoint
+    kind = pl.col(touchpoint.type_field) if touchpoint.type_field else pl.lit(touchpoint.type_value)
+    occurred = pl.col(touchpoint.timestamp_field)
+    if spec.field(touchpoint.timestamp_field).type == "date":  # a day is placed at midnight UTC
+        occurred = occurred.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    return accepted.select(
+        pl.lit(spec.name).alias("source"),
+        RECORD_ID,
+        pl.lit(spec.department).alias("department"),
+        pl.lit(spec.channel).alias("channel"),
+        kind.cast(pl.String).alias("touchpoint_type"),
+        occurred.alias("occurred_at"),
+    )

@@ -1,0 +1,114 @@
+"""The four ingestion outputs per source: names, schemas, and how they are written.
+
+Each file is processed on its own and appends "parts"; the parts are streamed into the final
+parquet files at the end and swapped in with a rename, so a failed run leaves the previous
+outputs untouched and memory never holds more than one landing file's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from cx_pipeline.ingest.normalize import OUTPUT_DTYPES, UTC_TIMESTAMP
+from cx_pipeline.ingest.registry import SourceSpec
+
+ACCEPTED, QUARANTINE, IDENTIFIERS, TOUCHPOINTS = "accepted", "quarantine", "identifiers", "touchpoints"
+OUTPUT_NAMES = (ACCEPTED, QUARANTINE, IDENTIFIERS, TOUCHPOINTS)
+
+QUARANTINE_SCHEMA = pl.Schema(
+    {
+        "source": pl.String,
+        "_source_file": pl.String,
+        "_source_row": pl.Int64,
+        "reason": pl.String,
+        "field": pl.String,
+        "detail": pl.String,
+        "raw_record": pl.String,
+    }
+)
+IDENTIFIERS_SCHEMA = pl.Schema(
+    {
+        "source": pl.String,
+        "source_record_id": pl.String,
+        "identifier_type": pl.String,
+        "identifier_value": pl.String,
+        "field": pl.String,
+    }
+)
+TOUCHPOINTS_SCHEMA = pl.Schema(
+    {
+        "source": pl.String,
+        "source_record_id": pl.String,
+        "department": pl.String,
+        "channel": pl.String,
+        "touchpoint_type": pl.String,
+        "occurred_at": UTC_TIMESTAMP,
+    }
+)
+
+
+def accepted_schema(spec: SourceSpec) -> pl.Schema:
+    return pl.Schema(
+        {
+            "source_record_id": pl.String,
+            **{f.name: OUTPUT_DTYPES[f.type] for f in spec.fields},
+            "_source_file": pl.String,
+            "_source_row": pl.Int64,
+        }
+    )
+
+
+def output_schemas(spec: SourceSpec) -> dict[str, pl.Schema]:
+    return {
+        ACCEPTED: accepted_schema(spec),
+        QUARANTINE: QUARANTINE_SCHEMA,
+        IDENTIFIERS: IDENTIFIERS_SCHEMA,
+        TOUCHPOINTS: TOUCHPOINTS_SCHEMA,
+    }
+
+
+def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Exactly `schema`'s columns, order and types (parts must concatenate without surprises)."""
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+
+
+class OutputWriter:
+    """Collects per-file parts for the four outputs of one source, then publishes them."""
+
+    def __init__(self, out_dir: Path, spec: SourceSpec) -> None:
+        self.out_dir = out_dir
+        self.schemas = output_schemas(spec)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self._parts_dir = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))
+        self._parts: dict[str, list[Path]] = {name: [] for name in OUTPUT_NAMES}
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        return {name: self.out_dir / f"{name}.parquet" for name in OUTPUT_NAMES}
+
+    def add(self, name: str, frame: pl.DataFrame) -> None:
+        if frame.is_empty():
+            return
+        part = self._parts_dir / f"{name}-{len(self._parts[name]):05d}.parquet"
+        conform(frame, self.schemas[name]).write_parquet(part)
+        self._parts[name].append(part)
+
+    def publish(self) -> dict[str, Path]:
+        """Write all four outputs (empty ones too, with their schema) and drop the parts."""
+        for name, final in self.paths.items():
+            staging = self._parts_dir / f"{name}.parquet"
+            if self._parts[name]:
+                pl.scan_parquet(self._parts[name]).sink_parquet(staging)
+            else:
+                pl.DataFrame(schema=self.schemas[name]).write_parquet(staging)
+            os.replace(staging, final)
+        self.discard()
+        return self.paths
+
+    def discard(self) -> None:
+        shutil.rmtree(self._parts_dir, ignore_errors=True)
