@@ -1,8 +1,10 @@
-"""The landing-file contract, read from the source registry (cx_pipeline/config/sources.yml).
+"""The landing-file contract: the generator's view of the source registry.
 
-The generator writes exactly the columns declared there, renders timestamps in the declared format and
-zone, and derives which bad rows fit a source (required fields, bounds, allowed values) from it, so a
-registry change shows up in the sample data without touching the generator.
+The generator writes exactly the columns declared in cx_pipeline/config/sources.yml, renders
+timestamps in the declared format and zone, and derives which bad rows fit a source (required
+fields, bounds, allowed values) from it, so a registry change shows up in the sample data without
+touching the generator. Parsing and validation are the registry loader's; this adds only what
+writing files needs (landing column names rather than canonical field names).
 """
 
 from __future__ import annotations
@@ -10,32 +12,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from cx_pipeline.ingest.registry import FieldSpec, SourceSpec as RegisteredSource, load_registry
 from cx_pipeline.paths import SOURCE_REGISTRY
 
-
-@dataclass(frozen=True)
-class FieldSpec:
-    name: str
-    column: str
-    type: str
-    required: bool = False
-    format: str | None = None
-    timezone: str | None = None
-    min: float | None = None
-    max: float | None = None
-    allowed: tuple[str, ...] | None = None
-    identifier: str | None = None
+__all__ = ["Contract", "FieldSpec", "SourceSpec", "load_contract"]
 
 
 @dataclass(frozen=True)
 class SourceSpec:
-    name: str
-    format: str  # csv | ndjson | parquet
-    fields: tuple[FieldSpec, ...]
-    record_id: tuple[str, ...]  # landing column names
+    registered: RegisteredSource
     default_timezone: str
+
+    @property
+    def name(self) -> str:
+        return self.registered.name
+
+    @property
+    def format(self) -> str:  # csv | ndjson | parquet
+        return self.registered.format
+
+    @property
+    def fields(self) -> tuple[FieldSpec, ...]:
+        return self.registered.fields
+
+    @property
+    def record_id(self) -> tuple[str, ...]:
+        """The record id as landing column names."""
+        return tuple(self.registered.field(name).column for name in self.registered.record_id)
 
     @property
     def columns(self) -> list[str]:
@@ -50,6 +53,7 @@ class SourceSpec:
         return self.format in ("csv", "ndjson")
 
     def field(self, column: str) -> FieldSpec:
+        """The field read from landing `column`."""
         return next(f for f in self.fields if f.column == column)
 
 
@@ -61,34 +65,10 @@ class Contract:
 
 
 def load_contract(path: Path = SOURCE_REGISTRY) -> Contract:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    defaults = raw.get("defaults", {})
-    tz = defaults.get("timezone", "Asia/Tokyo")
-    sources = {}
-    for name, spec in raw["sources"].items():
-        fields = tuple(
-            FieldSpec(
-                name=fname,
-                column=f["column"],
-                type=f["type"],
-                required=bool(f.get("required", False)),
-                format=f.get("format"),
-                timezone=f.get("timezone"),
-                min=f.get("min"),
-                max=f.get("max"),
-                allowed=tuple(f["allowed"]) if f.get("allowed") else None,
-                identifier=f.get("identifier"),
-            )
-            for fname, f in spec["fields"].items()
-        )
-        by_name = {f.name: f.column for f in fields}
-        record_id = spec["record_id"]
-        record_id = [record_id] if isinstance(record_id, str) else list(record_id)
-        sources[name] = SourceSpec(
-            name=name,
-            format=spec["format"],
-            fields=fields,
-            record_id=tuple(by_name[r] for r in record_id),
-            default_timezone=tz,
-        )
-    return Contract(sources=sources, currencies=tuple(defaults.get("currencies", [])), default_timezone=tz)
+    registry = load_registry(path)
+    tz = registry.defaults.timezone
+    return Contract(
+        sources={name: SourceSpec(spec, tz) for name, spec in registry.sources.items()},
+        currencies=tuple(registry.defaults.currencies),
+        default_timezone=tz,
+    )
