@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -31,6 +32,15 @@ def _paths(data_dir: Path | None) -> DataPaths:
     return paths
 
 
+def _print_row_counts(what: str, counts: dict[str, int]) -> None:
+    table = Table()
+    table.add_column(what)
+    table.add_column("rows", justify="right")
+    for name, rows in counts.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+
+
 def _generate(paths: DataPaths, people: int, seed: int) -> None:
     from cx_pipeline.generate import generate_sample
 
@@ -38,12 +48,7 @@ def _generate(paths: DataPaths, people: int, seed: int) -> None:
     with console.status(f"Generating {people:,} people (seed {seed}) into {paths.landing} ...") as status:
         summary = generate_sample(paths.landing, people=people, seed=seed, progress=status.update)
     console.print(f"Sample data in [bold]{paths.landing}[/bold] ({time.perf_counter() - started:.1f} s)")
-    table = Table()
-    table.add_column("source")
-    table.add_column("rows", justify="right")
-    for source, rows in summary["rows_by_source"].items():
-        table.add_row(source, f"{rows:,}")
-    console.print(table)
+    _print_row_counts("source", summary["rows_by_source"])
 
 
 def _has_landing_data(paths: DataPaths) -> bool:
@@ -76,16 +81,9 @@ def _execute_job(job_name: str) -> bool:
 
 
 def _print_published(paths: DataPaths) -> None:
-    import json
-
     manifest = json.loads((paths.published / "manifest.json").read_text(encoding="utf-8"))
     console.print(f"Published [bold]{paths.published_db}[/bold] at {manifest['published_at']}")
-    table = Table()
-    table.add_column("mart")
-    table.add_column("rows", justify="right")
-    for mart, rows in manifest["row_counts"].items():
-        table.add_row(mart, f"{rows:,}")
-    console.print(table)
+    _print_row_counts("mart", manifest["row_counts"])
 
 
 @app.command()

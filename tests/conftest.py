@@ -22,6 +22,15 @@ class PipelineRun:
     generation: dict
 
 
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A data folder of its own; the variables `prepare_environment` sets are restored afterwards."""
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("PATH", os.environ.get("PATH", ""))
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """Generate a small sample and run the full job once, as `cx-pipeline run` does."""
