@@ -56,6 +56,11 @@ class DataPaths:
         return self.root / "warehouse" / "cx.duckdb"
 
     @property
+    def dbt_runs(self) -> Path:
+        """dbt's artifacts and logs of each run: dbt_runs/<run id>/."""
+        return self.root / "dbt_runs"
+
+    @property
     def published(self) -> Path:
         return self.root / "published"
 

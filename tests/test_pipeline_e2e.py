@@ -88,6 +88,9 @@ def test_email_match_joins_channels_of_one_person(pipeline_run):
 
 def test_nothing_written_outside_the_data_folder(pipeline_run):
     root = pipeline_run.paths.root
-    for sub in ("landing", "ingested", "warehouse", "published"):
+    for sub in ("landing", "ingested", "warehouse", "published", "dbt_runs"):
         assert (root / sub).is_dir()
     assert pipeline_run.paths.warehouse.exists()
+    # dbt's run artifacts land in the data folder, not in the dbt project
+    run_folder = pipeline_run.paths.dbt_runs / pipeline_run.result.run_id
+    assert (run_folder / "run_results.json").exists()

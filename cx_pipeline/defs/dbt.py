@@ -57,5 +57,7 @@ def mart_asset_keys() -> list[dg.AssetKey]:
     dagster_dbt_translator=CxDbtTranslator(),
 )
 def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, cx_data: CxDataResource):
-    cx_data.export_for_dbt()
-    yield from dbt.cli(["build"], context=context).stream()
+    paths = cx_data.export_for_dbt()
+    # dbt's run artifacts (run_results.json, logs) go to the data folder, one folder per run.
+    target = paths.dbt_runs / context.run_id
+    yield from dbt.cli(["build"], context=context, target_path=target).stream()
