@@ -25,14 +25,21 @@ help:
 	@echo "make generate PEOPLE=N SEED=S - (re)write the sample landing data"
 	@echo "make publish - publish the marts already built, without rebuilding"
 
+MANIFEST := dbt_project/target/manifest.json
+DBT_FILES := $(shell find dbt_project/dbt_project.yml dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null)
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 	touch $(STAMP)
 
-install: $(STAMP)
+# Dagster builds the asset graph from dbt's manifest: re-parse whenever a dbt file changes.
+$(MANIFEST): $(STAMP) $(DBT_FILES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	touch $(MANIFEST)
+
+install: $(STAMP) $(MANIFEST)
 
 run: install
 	$(BIN)/cx-pipeline run --people $(PEOPLE) --seed $(SEED)
