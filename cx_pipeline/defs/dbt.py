@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_as
 
 from cx_pipeline.dbt_project import cx_dbt_project
 from cx_pipeline.defs.resources import CxDataResource
+from cx_pipeline.identity.rules import load_identity_rules
 
 # dbt folder -> Dagster asset group, so the UI groups follow the flow of the data.
 GROUP_BY_DBT_FOLDER = {
@@ -60,4 +61,6 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, cx_dat
     paths = cx_data.export_for_dbt()
     # dbt's run artifacts (run_results.json, logs) go to the data folder, one folder per run.
     target = paths.dbt_runs / context.run_id
-    yield from dbt.cli(["build"], context=context, target_path=target).stream()
+    # The identity rules live in cx_pipeline/config/identity.yml; dbt receives them as a var.
+    identity = json.dumps(load_identity_rules().dbt_vars())
+    yield from dbt.cli(["build", "--vars", identity], context=context, target_path=target).stream()

@@ -1,0 +1,1 @@
+"""Identity resolution support: measuring how well source records were linked into customers."""

@@ -1,0 +1,72 @@
+"""cx_pipeline/config/identity.yml: the shipped rules load, and mistakes are named precisely."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cx_pipeline.identity.rules import IDENTITY_RULES, IdentityRulesError, load_identity_rules
+
+
+def _write(tmp_path: Path, doc: dict) -> Path:
+    path = tmp_path / "identity.yml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _shipped() -> dict:
+    return yaml.safe_load(IDENTITY_RULES.read_text(encoding="utf-8"))
+
+
+def test_shipped_rules_load_in_priority_order_and_round_trip_as_dbt_vars():
+    rules = load_identity_rules()
+    names = [r.name for r in rules.match_rules]
+    assert names[0] == "same_crm_id" and "same_email" in names and "same_phone" in names
+    identity = json.loads(json.dumps(rules.dbt_vars()))["identity"]
+    assert [r["name"] for r in identity["match_rules"]] == names
+    assert identity["max_distinct_neighbours"]["phone"]["crm_id"] >= 1
+
+
+def test_shipped_junk_patterns_catch_the_placeholders_and_spare_real_values():
+    rules = load_identity_rules()
+    email = [re.compile(p) for p in rules.junk_patterns["email"]]
+    phone = [re.compile(p) for p in rules.junk_patterns["phone"]]
+    for junk in ("test@anything.jp", "noreply@acme.co.jp", "x@example.com", "info@acme.jp"):
+        assert any(p.search(junk) for p in email), junk
+    for real in ("tanaka.hanako@acme.co.jp", "info.desk.person@acme.jp", "j.smith@example.co.uk"):
+        assert not any(p.search(real) for p in email), real
+    for junk in ("+0000000000", "+81300000000", "+811111111111"):
+        assert any(p.search(junk) for p in phone), junk
+    for real in ("+81312345678", "+819012345678", "+12025550143"):
+        assert not any(p.search(real) for p in phone), real
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["match_rules"].append({"name": "same_fax", "criteria": [{"same": "fax"}]}),
+         r"match_rules\[\d+\]\.criteria\[0\]\.same: unknown identifier type 'fax'"),
+        (lambda d: d["match_rules"].append({"name": "same_email", "criteria": [{"same": "email"}]}),
+         r"match_rules: duplicate rule names"),
+        (lambda d: d["match_rules"].append({"name": "x", "criteria": [{"like": "email"}]}),
+         r"match_rules\[\d+\]\.criteria\[0\]: a criterion is one of"),
+        (lambda d: d["guards"]["junk_patterns"]["email"].append("(unclosed"),
+         r"guards\.junk_patterns\.email\[\d+\]: invalid regular expression"),
+        (lambda d: d["guards"]["max_records_per_value"].update(email=0),
+         r"guards\.max_records_per_value\.email: expected a whole number >= 1"),
+        (lambda d: d["guards"]["max_distinct_neighbours"]["phone"].update(pager=2),
+         r"guards\.max_distinct_neighbours\.phone\.pager: unknown identifier type"),
+        (lambda d: d["guards"].update(max_cluster_size=10), r"guards: unknown guard"),
+    ],
+)
+def test_mistakes_fail_with_the_file_and_key(tmp_path, change, message):
+    doc = _shipped()
+    change(doc)
+    path = _write(tmp_path, doc)
+    with pytest.raises(IdentityRulesError, match=message) as error:
+        load_identity_rules(path)
+    assert str(path) in str(error.value)
