@@ -1,1 +1,1 @@
-"""Identity resolution support: measuring how well source records were linked into customers."""
+"""Identity resolution: the rules handed to dbt (rules.py) and match quality measured against ground truth (quality.py)."""
