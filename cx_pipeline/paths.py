@@ -61,6 +61,11 @@ class DataPaths:
         return self.root / "dbt_runs"
 
     @property
+    def identity(self) -> Path:
+        """Identity-resolution reports: identity/match_quality.json."""
+        return self.root / "identity"
+
+    @property
     def published(self) -> Path:
         return self.root / "published"
 

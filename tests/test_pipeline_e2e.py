@@ -94,3 +94,21 @@ def test_nothing_written_outside_the_data_folder(pipeline_run):
     # dbt's run artifacts land in the data folder, not in the dbt project
     run_folder = pipeline_run.paths.dbt_runs / pipeline_run.result.run_id
     assert (run_folder / "run_results.json").exists()
+
+
+def test_match_quality_is_measured_against_the_truth(pipeline_run):
+    meta = _materializations(pipeline_run.result)["identity/match_quality"]
+    assert meta["ground_truth"].value == "present"
+    records = meta["match_records_evaluated"].value
+    accepted_total = sum(
+        meta_value.value
+        for key, materialization in _materializations(pipeline_run.result).items()
+        if key.startswith("ingested/") and "rows_accepted" in materialization
+        for meta_value in [materialization["rows_accepted"]]
+    )
+    # every accepted record that has a truth row is evaluated: the truth covers all generated rows
+    assert records == accepted_total
+    for name in ("match_precision", "match_recall", "match_f1"):
+        assert 0.0 <= meta[name].value <= 1.0
+    report = json.loads((pipeline_run.paths.identity / "match_quality.json").read_text())
+    assert report["records_evaluated"] == records
