@@ -1,4 +1,4 @@
--- Every linked source record with the customer it belongs to and the rule that linked it.
+-- Every accepted source record with the customer it belongs to and the rule that linked it.
 with links as (
     select * from {{ ref('int_identity_links') }}
 ),

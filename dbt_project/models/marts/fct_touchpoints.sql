@@ -1,5 +1,4 @@
--- One timeline across every channel: each accepted source row as a touchpoint, with its customer
--- when identity resolution linked it (anonymous touchpoints keep a null customer_id).
+-- One timeline across every channel: each accepted source row as a touchpoint, with its customer.
 with touchpoints as (
     select * from {{ ref('stg_cx__touchpoints') }}
 ),
@@ -22,7 +21,7 @@ final as (
         -- timestamps
         touchpoints.occurred_at
     from touchpoints
-    left join links
+    inner join links
         on touchpoints.source = links.source
         and touchpoints.source_record_id = links.source_record_id
 )
