@@ -30,8 +30,8 @@ TEST_REGISTRY: dict = {
             "touchpoint": {"type": {"value": "person_seen"}, "timestamp": "seen_at"},
             "fields": {
                 "person_id": {"column": "id", "type": "string", "required": True, "identifier": "crm_id"},
-                "name": {"column": "name", "type": "name", "pii": True},
-                "email": {"column": "email", "type": "email", "identifier": "email", "pii": True},
+                "name": {"column": "name", "type": "name", "pii": True, "attribute": True},
+                "email": {"column": "email", "type": "email", "identifier": "email", "pii": True, "attribute": True},
                 "phone": {"column": "phone", "type": "phone", "identifier": "phone", "pii": True},
                 "country": {"column": "country", "type": "country"},
                 "score": {"column": "score", "type": "int", "min": 0, "max": 10},

@@ -23,6 +23,7 @@ from ingest_fixtures import (
 from cx_pipeline.ingest import readers
 from cx_pipeline.ingest.ingest import ingest_all, ingest_source
 from cx_pipeline.ingest.outputs import (
+    ATTRIBUTES_SCHEMA,
     IDENTIFIERS_SCHEMA,
     OUTPUT_NAMES,
     QUARANTINE_SCHEMA,
@@ -192,6 +193,18 @@ def test_identifiers_and_touchpoints_come_from_accepted_rows(people_run):
     touchpoints = output(people_run, "touchpoints")
     assert touchpoints.row(0) == ("people", "P1", "sales", "crm", "person_seen", utc(2024, 1, 5, 0, 30))
     assert touchpoints.height == people_run.rows_accepted
+
+
+def test_attributes_are_the_marked_fields_of_accepted_rows_with_when_they_were_seen(people_run):
+    attributes = output(people_run, "attributes")
+    assert attributes.schema == ATTRIBUTES_SCHEMA
+    p1 = {row[2]: row[3:] for row in attributes.filter(pl.col("source_record_id") == "P1").iter_rows()}
+    # only `attribute: true` fields (name, email), normalised, observed at the touchpoint time
+    assert p1 == {
+        "name": ("山田 太郎", utc(2024, 1, 5, 0, 30)),
+        "email": ("taro@example.com", utc(2024, 1, 5, 0, 30)),
+    }
+    assert set(attributes["source_record_id"]) == {"P1", "P20", "P21"}
 
 
 def test_preview_is_the_first_accepted_rows(people_run):
@@ -405,7 +418,7 @@ def test_outputs_have_the_documented_schemas(registry, paths, people_run):
     assert TOUCHPOINTS_SCHEMA["occurred_at"] == pl.Datetime("us", "UTC")
 
 
-def test_all_four_outputs_are_written_even_without_landing_files(registry, paths):
+def test_every_output_is_written_even_without_landing_files(registry, paths):
     result = ingest(registry, paths, "people")
     assert result.files == [] and result.rows_in == 0 and result.preview.height == 0
     schemas = output_schemas(registry.source("people"))

@@ -38,6 +38,7 @@ def test_specs_expose_what_later_stages_need():
     assert [f.name for f in orders.fields][:3] == ["order_id", "email", "phone"]  # registry order kept
     assert {f.name: f.identifier for f in orders.identifier_fields} == {"email": "email", "phone": "phone"}
     assert {f.name for f in orders.pii_fields} == {"email", "phone", "full_name", "postal_code"}
+    assert {f.name for f in orders.attribute_fields} == {"email", "phone", "full_name", "postal_code"}
     assert orders.field("amount").min == 0 and orders.field("amount").type == "decimal"
     assert orders.field("email").column == "buyer_email"
     assert orders.touchpoint.type_value == "order_placed" and orders.touchpoint.timestamp_field == "ordered_at"
@@ -183,6 +184,10 @@ BREAKS = {
     "non-boolean required": (
         lambda d: _fields(d)["tier"].update(required="yes"),
         "sources.people.fields.tier.required: must be true or false",
+    ),
+    "non-boolean attribute": (
+        lambda d: _fields(d)["tier"].update(attribute="maybe"),
+        "sources.people.fields.tier.attribute: must be true or false",
     ),
     "two fields read one column": (
         lambda d: _fields(d)["tier"].update(column="score"),

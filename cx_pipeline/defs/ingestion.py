@@ -16,7 +16,7 @@ from cx_pipeline.lib.metadata import markdown_counts, markdown_preview
 
 INGESTION_GROUP = "ingestion"
 # Long-form tables that every source feeds through its registry entry (see _ingested__sources.yml).
-REGISTRY_UNION_TABLES = ("identifiers", "touchpoints")
+REGISTRY_UNION_TABLES = ("identifiers", "touchpoints", "attributes")
 
 
 def landing_key(source: str) -> dg.AssetKey:

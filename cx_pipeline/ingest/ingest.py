@@ -17,6 +17,8 @@ import polars as pl
 
 from cx_pipeline.ingest.outputs import (
     ACCEPTED,
+    ATTRIBUTES,
+    ATTRIBUTES_SCHEMA,
     IDENTIFIERS,
     IDENTIFIERS_SCHEMA,
     QUARANTINE,
@@ -88,6 +90,7 @@ def ingest_source(spec: SourceSpec, registry_defaults: RegistryDefaults, paths: 
                 writer.add(QUARANTINE, chunk.quarantine)
                 writer.add(IDENTIFIERS, chunk.identifiers)
                 writer.add(TOUCHPOINTS, chunk.touchpoints)
+                writer.add(ATTRIBUTES, chunk.attributes)
             log.info("%s: read %s", spec.name, result.files[-1])
         if result.rows_in != result.rows_accepted + result.rows_quarantined:
             raise IngestAccountingError(f"{spec.name}: {result.rows_in} rows in != accepted + quarantined")
@@ -149,6 +152,7 @@ class _ChunkOutcome:
     quarantine: pl.DataFrame
     identifiers: pl.DataFrame
     touchpoints: pl.DataFrame
+    attributes: pl.DataFrame
 
 
 def _ingest_file(
@@ -206,6 +210,7 @@ def _ingest_chunk(
         quarantine=quarantine,
         identifiers=_identifiers(accepted, spec),
         touchpoints=_touchpoints(accepted, spec),
+        attributes=_attributes(accepted, spec),
     )
 
 
@@ -298,17 +303,42 @@ def _identifiers(accepted: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
     return pl.concat(frames).sort("_source_row", "__position").select(IDENTIFIERS_SCHEMA.names())
 
 
+def _occurred_at(spec: SourceSpec) -> pl.Expr:
+    """When a row happened: its touchpoint timestamp (a day is placed at midnight UTC)."""
+    occurred = pl.col(spec.touchpoint.timestamp_field)
+    if spec.field(spec.touchpoint.timestamp_field).type == "date":
+        occurred = occurred.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    return occurred
+
+
 def _touchpoints(accepted: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
     touchpoint = spec.touchpoint
     kind = pl.col(touchpoint.type_field) if touchpoint.type_field else pl.lit(touchpoint.type_value)
-    occurred = pl.col(touchpoint.timestamp_field)
-    if spec.field(touchpoint.timestamp_field).type == "date":  # a day is placed at midnight UTC
-        occurred = occurred.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     return accepted.select(
         pl.lit(spec.name).alias("source"),
         RECORD_ID,
         pl.lit(spec.department).alias("department"),
         pl.lit(spec.channel).alias("channel"),
         kind.cast(pl.String).alias("touchpoint_type"),
-        occurred.alias("occurred_at"),
+        _occurred_at(spec).alias("occurred_at"),
     )
+
+
+def _attributes(accepted: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
+    """One row per non-null value of an `attribute: true` field, with when it was observed
+    (record by record, then in registry field order, like the identifiers)."""
+    frames = [
+        accepted.filter(pl.col(f.name).is_not_null()).select(
+            pl.lit(spec.name).alias("source"),
+            RECORD_ID,
+            pl.lit(f.name).alias("attribute"),
+            pl.col(f.name).cast(pl.String).alias("value"),
+            _occurred_at(spec).alias("observed_at"),
+            "_source_row",
+            pl.lit(position).alias("__position"),
+        )
+        for position, f in enumerate(spec.attribute_fields)
+    ]
+    if not frames:
+        return pl.DataFrame(schema=ATTRIBUTES_SCHEMA)
+    return pl.concat(frames).sort("_source_row", "__position").select(ATTRIBUTES_SCHEMA.names())

@@ -1,4 +1,4 @@
-"""The four ingestion outputs per source: names, schemas, and how they are written.
+"""The five ingestion outputs per source: names, schemas, and how they are written.
 
 Each file is processed on its own and appends "parts"; the parts are streamed into the final
 parquet files at the end and swapped in with a rename, so a failed run leaves the previous
@@ -17,8 +17,10 @@ import polars as pl
 from cx_pipeline.ingest.normalize import OUTPUT_DTYPES, UTC_TIMESTAMP
 from cx_pipeline.ingest.registry import SourceSpec
 
-ACCEPTED, QUARANTINE, IDENTIFIERS, TOUCHPOINTS = "accepted", "quarantine", "identifiers", "touchpoints"
-OUTPUT_NAMES = (ACCEPTED, QUARANTINE, IDENTIFIERS, TOUCHPOINTS)
+ACCEPTED, QUARANTINE, IDENTIFIERS, TOUCHPOINTS, ATTRIBUTES = (
+    "accepted", "quarantine", "identifiers", "touchpoints", "attributes"
+)
+OUTPUT_NAMES = (ACCEPTED, QUARANTINE, IDENTIFIERS, TOUCHPOINTS, ATTRIBUTES)
 
 QUARANTINE_SCHEMA = pl.Schema(
     {
@@ -51,6 +53,17 @@ TOUCHPOINTS_SCHEMA = pl.Schema(
     }
 )
 
+# Values of the fields the registry marks `attribute: true`, long form: golden-record candidates.
+ATTRIBUTES_SCHEMA = pl.Schema(
+    {
+        "source": pl.String,
+        "source_record_id": pl.String,
+        "attribute": pl.String,
+        "value": pl.String,
+        "observed_at": UTC_TIMESTAMP,
+    }
+)
+
 
 def accepted_schema(spec: SourceSpec) -> pl.Schema:
     return pl.Schema(
@@ -69,6 +82,7 @@ def output_schemas(spec: SourceSpec) -> dict[str, pl.Schema]:
         QUARANTINE: QUARANTINE_SCHEMA,
         IDENTIFIERS: IDENTIFIERS_SCHEMA,
         TOUCHPOINTS: TOUCHPOINTS_SCHEMA,
+        ATTRIBUTES: ATTRIBUTES_SCHEMA,
     }
 
 
@@ -78,7 +92,7 @@ def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
 
 
 class OutputWriter:
-    """Collects per-file parts for the four outputs of one source, then publishes them."""
+    """Collects per-file parts for the outputs of one source, then publishes them."""
 
     def __init__(self, out_dir: Path, spec: SourceSpec) -> None:
         self.out_dir = out_dir
@@ -99,7 +113,7 @@ class OutputWriter:
         self._parts[name].append(part)
 
     def publish(self) -> dict[str, Path]:
-        """Write all four outputs (empty ones too, with their schema) and drop the parts."""
+        """Write every output (empty ones too, with their schema) and drop the parts."""
         for name, final in self.paths.items():
             staging = self._parts_dir / f"{name}.parquet"
             if self._parts[name]:

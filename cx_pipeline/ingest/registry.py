@@ -50,7 +50,7 @@ _SOURCE_KEYS = {
 }
 _REQUIRED_SOURCE_KEYS = ("department", "channel", "format", "path", "record_id", "touchpoint", "fields")
 _FIELD_KEYS = {
-    "column", "type", "required", "format", "timezone", "min", "max", "allowed", "identifier", "pii",
+    "column", "type", "required", "format", "timezone", "min", "max", "allowed", "identifier", "pii", "attribute",
 }
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -80,6 +80,7 @@ class FieldSpec:
     allowed: tuple[str, ...] | None = None
     identifier: str | None = None
     pii: bool = False
+    attribute: bool = False  # describes the person: a candidate value for the golden record
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,10 @@ class SourceSpec:
     @property
     def pii_fields(self) -> tuple[FieldSpec, ...]:
         return tuple(f for f in self.fields if f.pii)
+
+    @property
+    def attribute_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if f.attribute)
 
     @property
     def required_fields(self) -> tuple[FieldSpec, ...]:
@@ -317,7 +322,7 @@ def _parse_field(name: Any, doc: Any, where: _Where) -> FieldSpec:
     _expect(isinstance(doc.get("column"), str) and doc["column"] != "", where.at("column"), "is required")
     kind = _one_of(doc.get("type"), FIELD_TYPES, where.at("type"), "type")
 
-    for flag in ("required", "pii"):
+    for flag in ("required", "pii", "attribute"):
         _expect(isinstance(doc.get(flag, False), bool), where.at(flag), "must be true or false")
 
     fmt = doc.get("format")
@@ -377,6 +382,7 @@ def _parse_field(name: Any, doc: Any, where: _Where) -> FieldSpec:
         allowed=allowed,
         identifier=identifier,
         pii=doc.get("pii", False),
+        attribute=doc.get("attribute", False),
     )
 
 

@@ -9,7 +9,7 @@ renamed as (
         crm_id,
         account_id,
         -- person
-        account_name,
+        company,
         first_name,
         last_name,
         email,
