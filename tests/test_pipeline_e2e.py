@@ -12,7 +12,7 @@ from cx_pipeline.ingest.registry import load_registry
 
 pytestmark = pytest.mark.e2e
 
-PUBLISHED_MARTS = {"dim_customers", "customer_identity_links", "fct_touchpoints"}
+PUBLISHED_MARTS = {"dim_customers", "customer_identity_links", "customer_contact_points", "fct_touchpoints"}
 
 
 def _materializations(result) -> dict[str, dict]:
@@ -119,3 +119,24 @@ def test_match_quality_is_measured_against_the_truth(pipeline_run):
     assert meta["match_recall"].value >= 0.5
     report = json.loads((pipeline_run.paths.identity / "match_quality.json").read_text())
     assert report["records_evaluated"] == records
+
+
+def test_golden_record_and_key_ring(pipeline_run):
+    with duckdb.connect(str(pipeline_run.paths.published_db), read_only=True) as con:
+        junk_golden = con.execute(
+            "select count(*) from customer_contact_points "
+            "where is_golden and guard in ('junk_value', 'junk_pattern')"
+        ).fetchall()[0][0]
+        # the key ring keeps values the golden record did not pick
+        extra = con.execute(
+            "select count(*) from customer_contact_points where identifier_type = 'email' and not is_golden"
+        ).fetchall()[0][0]
+        golden_emails_in_ring = con.execute(
+            "select count(*) from dim_customers d join customer_contact_points p "
+            "on p.customer_id = d.customer_id and p.identifier_type = 'email' "
+            "and p.identifier_value = d.email and p.is_golden"
+        ).fetchall()[0][0]
+        with_email = con.execute("select count(email) from dim_customers").fetchall()[0][0]
+    assert junk_golden == 0, "a placeholder identifier became a golden value"
+    assert extra > 0
+    assert golden_emails_in_ring == with_email > 0

@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_as
 from cx_pipeline.dbt_project import cx_dbt_project
 from cx_pipeline.defs.resources import CxDataResource
 from cx_pipeline.identity.rules import load_identity_rules
+from cx_pipeline.identity.survivorship import load_survivorship
 
 # dbt folder -> Dagster asset group, so the UI groups follow the flow of the data.
 GROUP_BY_DBT_FOLDER = {
@@ -32,6 +33,11 @@ class CxDbtTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(
             group_name=GROUP_BY_DBT_FOLDER.get(folder, spec.group_name),
         ).merge_attributes(kinds={"duckdb"})
+
+
+def dbt_rule_vars() -> dict[str, Any]:
+    """The tunable rules dbt renders its SQL from: cx_pipeline/config/{identity,survivorship}.yml."""
+    return {**load_identity_rules().dbt_vars(), **load_survivorship().dbt_vars()}
 
 
 @cache
@@ -61,6 +67,4 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, cx_dat
     paths = cx_data.export_for_dbt()
     # dbt's run artifacts (run_results.json, logs) go to the data folder, one folder per run.
     target = paths.dbt_runs / context.run_id
-    # The identity rules live in cx_pipeline/config/identity.yml; dbt receives them as a var.
-    identity = json.dumps(load_identity_rules().dbt_vars())
-    yield from dbt.cli(["build", "--vars", identity], context=context, target_path=target).stream()
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_rule_vars())], context=context, target_path=target).stream()
