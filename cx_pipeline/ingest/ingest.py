@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -284,23 +284,34 @@ def _id_text(field: FieldSpec) -> pl.Expr:
     return value.cast(pl.String)
 
 
-def _identifiers(accepted: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
-    """One row per non-null identifier value, record by record (then in registry field order)."""
+def _long_form(
+    accepted: pl.DataFrame, fields: tuple[FieldSpec, ...], schema: pl.Schema, columns: Callable[[FieldSpec], list]
+) -> pl.DataFrame:
+    """One row per non-null value of each of `fields`: record by record, then in registry field order."""
     frames = [
         accepted.filter(pl.col(f.name).is_not_null()).select(
+            *columns(f), "_source_row", pl.lit(position).alias("__position")
+        )
+        for position, f in enumerate(fields)
+    ]
+    if not frames:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(frames).sort("_source_row", "__position").select(schema.names())
+
+
+def _identifiers(accepted: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
+    return _long_form(
+        accepted,
+        spec.identifier_fields,
+        IDENTIFIERS_SCHEMA,
+        lambda f: [
             pl.lit(spec.name).alias("source"),
             RECORD_ID,
             pl.lit(f.identifier).alias("identifier_type"),
             pl.col(f.name).cast(pl.String).alias("identifier_value"),
             pl.lit(f.name).alias("field"),
-            "_source_row",
-            pl.lit(position).alias("__position"),
-        )
-        for position, f in enumerate(spec.identifier_fields)
-    ]
-    if not frames:
-        return pl.DataFrame(schema=IDENTIFIERS_SCHEMA)
-    return pl.concat(frames).sort("_source_row", "__position").select(IDENTIFIERS_SCHEMA.names())
+        ],
+    )
 
 
 def _occurred_at(spec: SourceSpec) -> pl.Expr:
@@ -325,20 +336,16 @@ def _touchpoints(accepted: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
 
 
 def _attributes(accepted: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
-    """One row per non-null value of an `attribute: true` field, with when it was observed
-    (record by record, then in registry field order, like the identifiers)."""
-    frames = [
-        accepted.filter(pl.col(f.name).is_not_null()).select(
+    """Values of the `attribute: true` fields with when they were observed (golden-record candidates)."""
+    return _long_form(
+        accepted,
+        spec.attribute_fields,
+        ATTRIBUTES_SCHEMA,
+        lambda f: [
             pl.lit(spec.name).alias("source"),
             RECORD_ID,
             pl.lit(f.name).alias("attribute"),
             pl.col(f.name).cast(pl.String).alias("value"),
             _occurred_at(spec).alias("observed_at"),
-            "_source_row",
-            pl.lit(position).alias("__position"),
-        )
-        for position, f in enumerate(spec.attribute_fields)
-    ]
-    if not frames:
-        return pl.DataFrame(schema=ATTRIBUTES_SCHEMA)
-    return pl.concat(frames).sort("_source_row", "__position").select(ATTRIBUTES_SCHEMA.names())
+        ],
+    )
