@@ -1,18 +1,8 @@
-{#- The identity rules from cx_pipeline/config/identity.yml, passed by Dagster as the `identity`
-    var. At parse time (no var yet) an empty ruleset lets the project parse; a build without the
-    var fails rather than silently linking nothing. -#}
+{#- The identity rules from cx_pipeline/config/identity.yml (the `identity` var). -#}
 {% macro identity_rules() %}
-    {%- set rules = var('identity', none) -%}
-    {%- if rules is none -%}
-        {%- if execute -%}
-            {{ exceptions.raise_compiler_error(
-                "The `identity` var is missing: run dbt through cx-pipeline / Dagster, which passes "
-                ~ "cx_pipeline/config/identity.yml as --vars.") }}
-        {%- endif -%}
-        {%- set rules = {'match_rules': [], 'junk_values': {}, 'junk_patterns': {},
-                         'max_records_per_value': {}, 'max_distinct_neighbours': {}} -%}
-    {%- endif -%}
-    {{ return(rules) }}
+    {{ return(rules_var('identity', 'cx_pipeline/config/identity.yml', {
+        'match_rules': [], 'junk_values': {}, 'junk_patterns': {},
+        'max_records_per_value': {}, 'max_distinct_neighbours': {}})) }}
 {% endmacro %}
 
 {#- A SQL string literal for a value from config. -#}

@@ -1,14 +1,4 @@
-{#- The survivorship rules from cx_pipeline/config/survivorship.yml, passed by Dagster as the
-    `survivorship` var; empty at parse time, an error at build time when missing. -#}
+{#- The survivorship rules from cx_pipeline/config/survivorship.yml (the `survivorship` var). -#}
 {% macro survivorship_rules() %}
-    {%- set rules = var('survivorship', none) -%}
-    {%- if rules is none -%}
-        {%- if execute -%}
-            {{ exceptions.raise_compiler_error(
-                "The `survivorship` var is missing: run dbt through cx-pipeline / Dagster, which passes "
-                ~ "cx_pipeline/config/survivorship.yml as --vars.") }}
-        {%- endif -%}
-        {%- set rules = {} -%}
-    {%- endif -%}
-    {{ return(rules) }}
+    {{ return(rules_var('survivorship', 'cx_pipeline/config/survivorship.yml', {})) }}
 {% endmacro %}
