@@ -1,6 +1,5 @@
 """dbt models as Dagster assets: staging, intermediate and marts, with dbt tests as asset checks."""
 
-
 import json
 from collections.abc import Mapping
 from functools import cache

@@ -5,7 +5,6 @@ models form one lineage graph. Each ingestion asset depends on an external `land
 asset: the channel files arrive from outside the pipeline.
 """
 
-
 import dagster as dg
 import polars as pl
 

@@ -1,6 +1,5 @@
 """The publish asset: hands the marts to BI tools once dbt has built and tested them."""
 
-
 import dagster as dg
 
 from cx_pipeline.defs.dbt import mart_asset_keys, mart_model_names

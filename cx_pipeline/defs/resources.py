@@ -1,6 +1,5 @@
 """Resources shared by every stage."""
 
-
 import os
 
 import dagster as dg
