@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cx_pipeline.environment import prepare_environment
+from cx_pipeline.environment import TELEMETRY_OFF, prepare_environment
 from cx_pipeline.paths import DATA_DIR_ENV, DataPaths, data_paths
 
 E2E_PEOPLE = 400
@@ -22,12 +22,26 @@ class PipelineRun:
     generation: dict
 
 
+# Every variable prepare_environment may set, so a test can undo it.
+PREPARED_VARIABLES = (DATA_DIR_ENV, "DAGSTER_HOME", "PATH", *TELEMETRY_OFF)
+
+
+def _isolate(mp: pytest.MonkeyPatch, root: Path) -> None:
+    """Point the data folder (and DAGSTER_HOME with it) at `root`; whatever prepare_environment
+    then sets is restored when `mp` is undone."""
+    for name in PREPARED_VARIABLES:
+        if name in os.environ:
+            mp.setenv(name, os.environ[name])  # recorded, so the later change is undone
+        else:
+            mp.delenv(name, raising=False)
+    mp.setenv(DATA_DIR_ENV, str(root))
+    mp.delenv("DAGSTER_HOME", raising=False)
+
+
 @pytest.fixture
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A data folder of its own; the variables `prepare_environment` sets are restored afterwards."""
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.setenv("PATH", os.environ.get("PATH", ""))
+    """A data folder of its own, with the environment restored afterwards."""
+    _isolate(monkeypatch, tmp_path)
     return tmp_path
 
 
@@ -39,18 +53,14 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     from cx_pipeline.generate import generate_sample
 
     root = tmp_path_factory.mktemp("cx_data")
-    previous = {k: os.environ.get(k) for k in (DATA_DIR_ENV, "DAGSTER_HOME")}
-    paths = data_paths(root)
-    prepare_environment(paths)
-    generation = generate_sample(paths.landing, people=E2E_PEOPLE, seed=E2E_SEED)
+    with pytest.MonkeyPatch.context() as mp:
+        _isolate(mp, root)
+        paths = data_paths(root)
+        prepare_environment(paths)
+        generation = generate_sample(paths.landing, people=E2E_PEOPLE, seed=E2E_SEED)
 
-    from cx_pipeline.definitions import defs
+        from cx_pipeline.definitions import defs
 
-    job = defs.resolve_job_def("cx_full_run")
-    result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
-    yield PipelineRun(paths=paths, result=result, generation=generation)
-    for key, value in previous.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        job = defs.resolve_job_def("cx_full_run")
+        result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+        yield PipelineRun(paths=paths, result=result, generation=generation)
