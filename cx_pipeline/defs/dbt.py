@@ -12,6 +12,7 @@ from cx_pipeline.dbt_project import cx_dbt_project
 from cx_pipeline.defs.resources import CxDataResource
 from cx_pipeline.identity.rules import load_identity_rules
 from cx_pipeline.identity.survivorship import load_survivorship
+from cx_pipeline.ingest.registry import load_registry
 
 # dbt folder -> Dagster asset group, so the UI groups follow the flow of the data.
 GROUP_BY_DBT_FOLDER = {
@@ -36,7 +37,11 @@ class CxDbtTranslator(DagsterDbtTranslator):
 
 def dbt_rule_vars() -> dict[str, Any]:
     """The tunable rules dbt renders its SQL from: cx_pipeline/config/{identity,survivorship}.yml."""
-    return {**load_identity_rules().dbt_vars(), **load_survivorship().dbt_vars()}
+    registry = load_registry()
+    return {
+        **load_identity_rules(registry=registry).dbt_vars(),
+        **load_survivorship(registry=registry).dbt_vars(),
+    }
 
 
 @cache
