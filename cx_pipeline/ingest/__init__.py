@@ -1,4 +1,4 @@
-"""Generic, registry-driven ingestion: landing files -> typed rows, quarantine, identifiers, touchpoints.
+"""Generic, registry-driven ingestion: landing files -> typed rows, quarantine, identifiers, touchpoints, attributes.
 
     registry = load_registry()
     result = ingest_source(registry.source("orders"), registry.defaults, data_paths())
@@ -6,6 +6,7 @@
 
 from cx_pipeline.ingest.ingest import IngestAccountingError, IngestResult, ingest_all, ingest_source, landing_files
 from cx_pipeline.ingest.outputs import (
+    ATTRIBUTES_SCHEMA,
     IDENTIFIERS_SCHEMA,
     OUTPUT_NAMES,
     QUARANTINE_SCHEMA,
@@ -25,6 +26,7 @@ from cx_pipeline.ingest.registry import (
 )
 
 __all__ = [
+    "ATTRIBUTES_SCHEMA",
     "IDENTIFIERS_SCHEMA",
     "OUTPUT_NAMES",
     "QUARANTINE_SCHEMA",
