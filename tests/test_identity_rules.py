@@ -49,7 +49,24 @@ def test_shipped_junk_patterns_catch_the_placeholders_and_spare_real_values():
     ("change", "message"),
     [
         (lambda d: d["match_rules"].append({"name": "same_fax", "criteria": [{"same": "fax"}]}),
-         r"match_rules\[\d+\]\.criteria\[0\]\.same: unknown identifier type 'fax'"),
+         r"match_rules\[\d+\]\.criteria\[0\]\.same: unknown identifier type or match attribute 'fax'"),
+        (lambda d: d["match_rules"].append(
+            {"name": "similar_name", "criteria": [{"similar": "full_name", "at_least": 0.9}]}),
+         r"match_rules\[\d+\]\.criteria: a rule with `similar` needs at least one `same` criterion"),
+        (lambda d: d["match_rules"].append(
+            {"name": "x", "criteria": [{"same": "company"}, {"similar": "company_name", "at_least": 0.9}]}),
+         r"match_rules\[\d+\]\.criteria\[1\]\.similar: unknown match attribute 'company_name'"),
+        (lambda d: d["match_rules"].append(
+            {"name": "x", "criteria": [{"same": "company"}, {"similar": "full_name", "at_least": 1.5}]}),
+         r"match_rules\[\d+\]\.criteria\[1\]\.at_least: expected a similarity in \(0, 1\]"),
+        (lambda d: d["match_rules"].append({"name": "x", "criteria": [{"same": "email"}, {"not_different": "phone"}]}),
+         r"match_rules\[\d+\]\.criteria: `not_different` applies to record pairs"),
+        (lambda d: d["match_attributes"]["full_name"].update({"from": ["full_name", ["surname"]]}),
+         r"match_attributes\.full_name\.from\[1\]: unknown registry attribute .* 'surname'"),
+        (lambda d: d["match_attributes"]["full_name"].update(compare_as="phonetic"),
+         r"match_attributes\.full_name\.compare_as: unknown comparison 'phonetic'"),
+        (lambda d: d.update(kanji_variants={"髙": "高い"}),
+         r"kanji_variants: expected a mapping of one character to one character"),
         (lambda d: d["match_rules"].append({"name": "same_email", "criteria": [{"same": "email"}]}),
          r"match_rules: duplicate rule names"),
         (lambda d: d["match_rules"].append({"name": "x", "criteria": [{"like": "email"}]}),

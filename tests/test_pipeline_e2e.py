@@ -12,7 +12,13 @@ from cx_pipeline.ingest.registry import load_registry
 
 pytestmark = pytest.mark.e2e
 
-PUBLISHED_MARTS = {"dim_customers", "customer_identity_links", "customer_contact_points", "fct_touchpoints"}
+PUBLISHED_MARTS = {
+    "dim_customers",
+    "customer_identity_links",
+    "customer_contact_points",
+    "customer_id_changes",
+    "fct_touchpoints",
+}
 
 
 def _materializations(result) -> dict[str, dict]:
@@ -119,6 +125,10 @@ def test_match_quality_is_measured_against_the_truth(pipeline_run):
     assert meta["match_recall"].value >= 0.5
     report = json.loads((pipeline_run.paths.identity / "match_quality.json").read_text())
     assert report["records_evaluated"] == records
+    # what fired and what linked is visible in the UI: the sample's placeholders trip junk guards,
+    # and the similarity rules link records the exact rules cannot
+    assert meta["guarded_values"].value > 0 and "junk_" in meta["guards_fired"].value
+    assert "similar_name_same_postal_code" in meta["records_by_rule"].value
 
 
 def test_golden_record_and_key_ring(pipeline_run):

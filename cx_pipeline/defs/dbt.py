@@ -71,4 +71,6 @@ def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, cx_dat
     paths = cx_data.export_for_dbt()
     # dbt's run artifacts (run_results.json, logs) go to the data folder, one folder per run.
     target = paths.dbt_runs / context.run_id
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_rule_vars())], context=context, target_path=target).stream()
+    # cx_run_id stamps the customer-id history (customer_id_changes) with the Dagster run.
+    dbt_vars = {**dbt_rule_vars(), "cx_run_id": context.run_id}
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()

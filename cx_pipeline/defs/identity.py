@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 
 from cx_pipeline.defs.resources import CxDataResource
+from cx_pipeline.identity.graph_stats import guards_fired, markdown_table, records_by_rule
 from cx_pipeline.identity.quality import measure_against_truth, quality_markdown
 
 LINKS_KEY = dg.AssetKey(["marts", "customer_identity_links"])
@@ -25,8 +26,8 @@ def read_links(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     group_name="identity",
     description=(
         "Pairwise precision, recall and F1 of the customer links against the generator's ground "
-        "truth (data/landing/_truth/), with cluster figures. Real data has no truth: then only "
-        "the cluster figures are unknown and the asset records that the truth is absent."
+        "truth (data/landing/_truth/), with cluster figures; and on every run, with or without "
+        "truth, the over-merge guards that fired and the records each match rule linked."
     ),
     kinds={"polars"},
 )
@@ -34,10 +35,18 @@ def match_quality(context: dg.AssetExecutionContext, cx_data: CxDataResource) ->
     paths = cx_data.paths()
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         links = read_links(con)
+        guards = guards_fired(con)
+        rules = records_by_rule(con)
+    # what fired and what linked, with or without ground truth
+    graph_metadata = {
+        "guards_fired": dg.MetadataValue.md(markdown_table(guards) if guards.height else "No guard fired."),
+        "guarded_values": int(guards["values_flagged"].sum()) if guards.height else 0,
+        "records_by_rule": dg.MetadataValue.md(markdown_table(rules)),
+    }
     quality = measure_against_truth(paths, links)
     if quality is None:
         context.log.info("No ground truth in the landing folder: match quality not measured.")
-        return dg.MaterializeResult(metadata={"ground_truth": "absent"})
+        return dg.MaterializeResult(metadata={"ground_truth": "absent", **graph_metadata})
 
     paths.identity.mkdir(parents=True, exist_ok=True)
     report = paths.identity / "match_quality.json"
@@ -49,6 +58,7 @@ def match_quality(context: dg.AssetExecutionContext, cx_data: CxDataResource) ->
     return dg.MaterializeResult(
         metadata={
             **quality.as_metadata(),
+            **graph_metadata,
             "ground_truth": "present",
             "summary": dg.MetadataValue.md(quality_markdown(quality)),
             "report": dg.MetadataValue.path(str(report)),

@@ -20,7 +20,9 @@ from cx_pipeline.paths import CONFIG_DIR
 
 IDENTITY_RULES = CONFIG_DIR / "identity.yml"
 DBT_VAR = "identity"
-CRITERION_KINDS = ("same",)
+CRITERION_KINDS = ("same", "similar", "not_different")
+# How an attribute is made comparable (dbt macro `match_value`): see identity.yml `match_attributes`.
+COMPARE_AS = ("person_name", "postal_code", "organisation", "text")
 GUARD_KINDS = ("junk_values", "junk_patterns", "max_records_per_value", "max_distinct_neighbours")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -30,15 +32,33 @@ class IdentityRulesError(ValueError):
 
 
 @dataclass(frozen=True)
+class Similarity:
+    attribute: str  # a match attribute
+    at_least: float  # Jaro-Winkler similarity, 0..1
+
+
+@dataclass(frozen=True)
 class MatchRule:
     name: str
-    same: tuple[str, ...]  # identifier types that must all be equal
+    same: tuple[str, ...]  # identifier types or match attributes that must all be equal
+    similar: tuple[Similarity, ...] = ()  # compared only within records equal on `same` (blocking)
+    not_different: tuple[str, ...] = ()  # identifier types the two records must not disagree on
+
+
+@dataclass(frozen=True)
+class MatchAttribute:
+    compare_as: str  # one of COMPARE_AS
+    # registry attributes a record's value is taken from: the first alternative the record has;
+    # an alternative of several attributes joins them with a space (last_name + first_name)
+    sources: tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
 class IdentityRules:
     path: Path
     match_rules: tuple[MatchRule, ...]
+    match_attributes: dict[str, MatchAttribute]
+    kanji_variants: dict[str, str]  # variant form -> common form, folded in person names
     junk_values: dict[str, tuple[str, ...]]
     junk_patterns: dict[str, tuple[str, ...]]
     max_records_per_value: dict[str, int]
@@ -48,7 +68,20 @@ class IdentityRules:
         """The rules as the dbt `identity` var (plain JSON types, rule order kept: it is priority)."""
         return {
             DBT_VAR: {
-                "match_rules": [{"name": r.name, "same": list(r.same)} for r in self.match_rules],
+                "match_rules": [
+                    {
+                        "name": r.name,
+                        "same": list(r.same),
+                        "similar": [{"attribute": c.attribute, "at_least": c.at_least} for c in r.similar],
+                        "not_different": list(r.not_different),
+                    }
+                    for r in self.match_rules
+                ],
+                "match_attributes": {
+                    name: {"compare_as": a.compare_as, "from": [list(alt) for alt in a.sources]}
+                    for name, a in self.match_attributes.items()
+                },
+                "kanji_variants": dict(self.kanji_variants),
                 "junk_values": {t: list(v) for t, v in self.junk_values.items()},
                 "junk_patterns": {t: list(v) for t, v in self.junk_patterns.items()},
                 "max_records_per_value": dict(self.max_records_per_value),
@@ -65,13 +98,37 @@ def _identifier_types(registry: Registry) -> set[str]:
     return {f.identifier for spec in registry.sources.values() for f in spec.identifier_fields}
 
 
-def _check_type(path: Path, key: str, value: Any, known: set[str]) -> str:
+def _check_type(path: Path, key: str, value: Any, known: set[str], what: str = "identifier type") -> str:
     if value not in known:
-        raise _fail(path, key, f"unknown identifier type {value!r}; the registry declares {sorted(known)}")
+        raise _fail(path, key, f"unknown {what} {value!r}; expected one of {sorted(known)}")
     return value
 
 
-def _parse_rule(path: Path, index: int, doc: Any, known: set[str]) -> MatchRule:
+def _registry_attributes(registry: Registry) -> set[str]:
+    return {f.name for spec in registry.sources.values() for f in spec.attribute_fields}
+
+
+def _parse_match_attribute(path: Path, name: Any, doc: Any, registry_attributes: set[str]) -> MatchAttribute:
+    key = f"match_attributes.{name}"
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(path, key, f"{name!r} is not a snake_case name")
+    if not isinstance(doc, dict) or set(doc) != {"compare_as", "from"}:
+        raise _fail(path, key, "a match attribute has exactly `compare_as` and `from`")
+    compare_as = _check_type(path, f"{key}.compare_as", doc["compare_as"], set(COMPARE_AS), "comparison")
+    alternatives = doc["from"]
+    if not isinstance(alternatives, list) or not alternatives:
+        raise _fail(path, f"{key}.from", "expected a list of registry attributes (or lists of them)")
+    sources = []
+    for i, alternative in enumerate(alternatives):
+        parts = [alternative] if isinstance(alternative, str) else alternative
+        if not isinstance(parts, list) or not parts:
+            raise _fail(path, f"{key}.from[{i}]", "expected an attribute name or a list of them")
+        what = "registry attribute (a field with `attribute: true`)"
+        sources.append(tuple(_check_type(path, f"{key}.from[{i}]", p, registry_attributes, what) for p in parts))
+    return MatchAttribute(compare_as=compare_as, sources=tuple(sources))
+
+
+def _parse_rule(path: Path, index: int, doc: Any, identifiers: set[str], attributes: set[str]) -> MatchRule:
     key = f"match_rules[{index}]"
     if not isinstance(doc, dict) or set(doc) != {"name", "criteria"}:
         raise _fail(path, key, "a rule has exactly `name` and `criteria`")
@@ -81,15 +138,44 @@ def _parse_rule(path: Path, index: int, doc: Any, known: set[str]) -> MatchRule:
     criteria = doc["criteria"]
     if not isinstance(criteria, list) or not criteria:
         raise _fail(path, f"{key}.criteria", "a rule needs at least one criterion")
-    same = []
+    same: list[str] = []
+    similar: list[Similarity] = []
+    not_different: list[str] = []
     for j, criterion in enumerate(criteria):
         ckey = f"{key}.criteria[{j}]"
-        if not isinstance(criterion, dict) or len(criterion) != 1 or next(iter(criterion)) not in CRITERION_KINDS:
-            raise _fail(path, ckey, f"a criterion is one of {list(CRITERION_KINDS)}, e.g. {{same: email}}")
-        same.append(_check_type(path, f"{ckey}.same", criterion["same"], known))
-    if len(set(same)) != len(same):
-        raise _fail(path, f"{key}.criteria", "the same identifier type twice")
-    return MatchRule(name=name, same=tuple(same))
+        kinds = set(criterion) & set(CRITERION_KINDS) if isinstance(criterion, dict) else set()
+        kind = kinds.pop() if len(kinds) == 1 else None
+        if kind == "same" and len(criterion) == 1:
+            what = "identifier type or match attribute"
+            same.append(_check_type(path, f"{ckey}.same", criterion["same"], identifiers | attributes, what))
+        elif kind == "similar" and set(criterion) == {"similar", "at_least"}:
+            attribute = _check_type(path, f"{ckey}.similar", criterion["similar"], attributes, "match attribute")
+            at_least = criterion["at_least"]
+            if isinstance(at_least, bool) or not isinstance(at_least, int | float) or not 0 < at_least <= 1:
+                raise _fail(path, f"{ckey}.at_least", f"expected a similarity in (0, 1], got {at_least!r}")
+            similar.append(Similarity(attribute=attribute, at_least=float(at_least)))
+        elif kind == "not_different" and len(criterion) == 1:
+            what = "identifier type or match attribute"
+            value = criterion["not_different"]
+            not_different.append(_check_type(path, f"{ckey}.not_different", value, identifiers | attributes, what))
+        else:
+            raise _fail(
+                path, ckey,
+                f"a criterion is one of {list(CRITERION_KINDS)}: {{same: email}}, "
+                "{similar: full_name, at_least: 0.9} or {not_different: phone}",
+            )
+    if not_different and not similar:
+        raise _fail(path, f"{key}.criteria", "`not_different` applies to record pairs: only in a rule with `similar`")
+    if (
+        len(set(same)) != len(same)
+        or len({c.attribute for c in similar}) != len(similar)
+        or len(set(not_different)) != len(not_different)
+    ):
+        raise _fail(path, f"{key}.criteria", "the same identifier type or attribute twice")
+    if similar and not same:
+        # Comparing every record with every other is quadratic: `same` criteria are the blocking key.
+        raise _fail(path, f"{key}.criteria", "a rule with `similar` needs at least one `same` criterion to block on")
+    return MatchRule(name=name, same=tuple(same), similar=tuple(similar), not_different=tuple(not_different))
 
 
 def _per_type(path: Path, key: str, doc: Any, known: set[str], item) -> dict:
@@ -101,10 +187,29 @@ def _per_type(path: Path, key: str, doc: Any, known: set[str], item) -> dict:
 
 
 def parse_identity_rules(doc: Any, path: Path, registry: Registry) -> IdentityRules:
-    if not isinstance(doc, dict) or set(doc) - {"match_rules", "guards"}:
-        raise _fail(path, "<top>", "expected `match_rules` and `guards`")
-    known = _identifier_types(registry)
-    rules = tuple(_parse_rule(path, i, r, known) for i, r in enumerate(doc.get("match_rules") or []))
+    sections = {"match_attributes", "kanji_variants", "match_rules", "guards"}
+    if not isinstance(doc, dict) or set(doc) - sections:
+        raise _fail(path, "<top>", f"expected the sections {sorted(sections)}")
+    identifiers = _identifier_types(registry)
+    attributes_doc = doc.get("match_attributes") or {}
+    if not isinstance(attributes_doc, dict):
+        raise _fail(path, "match_attributes", "expected a mapping of attribute name to its comparison")
+    registry_attributes = _registry_attributes(registry)
+    match_attributes = {
+        name: _parse_match_attribute(path, name, a, registry_attributes) for name, a in attributes_doc.items()
+    }
+    kanji_variants = doc.get("kanji_variants") or {}
+    if not isinstance(kanji_variants, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(k) == 1 and len(v) == 1 for k, v in kanji_variants.items()
+    ):
+        raise _fail(path, "kanji_variants", "expected a mapping of one character to one character")
+    clash = identifiers & set(match_attributes)
+    if clash:
+        raise _fail(path, "match_attributes", f"{sorted(clash)} already name identifier types")
+    rules = tuple(
+        _parse_rule(path, i, r, identifiers, set(match_attributes))
+        for i, r in enumerate(doc.get("match_rules") or [])
+    )
     if not rules:
         raise _fail(path, "match_rules", "at least one rule is needed")
     names = [r.name for r in rules]
@@ -133,17 +238,22 @@ def parse_identity_rules(doc: Any, path: Path, registry: Registry) -> IdentityRu
             raise _fail(path, key, f"expected a whole number >= 1, got {value!r}")
         return value
 
+    # Guards on values apply to identifiers and match attributes alike (a postcode shared by a
+    # whole building); neighbour guards only to identifiers.
+    known = identifiers | set(match_attributes)
     return IdentityRules(
         path=path,
         match_rules=rules,
+        match_attributes=match_attributes,
+        kanji_variants=kanji_variants,
         junk_values=_per_type(path, "guards.junk_values", guards.get("junk_values"), known, strings),
         junk_patterns=_per_type(path, "guards.junk_patterns", guards.get("junk_patterns"), known, patterns),
         max_records_per_value=_per_type(
             path, "guards.max_records_per_value", guards.get("max_records_per_value"), known, limit
         ),
         max_distinct_neighbours=_per_type(
-            path, "guards.max_distinct_neighbours", guards.get("max_distinct_neighbours"), known,
-            lambda key, doc: _per_type(path, key, doc, known, limit),
+            path, "guards.max_distinct_neighbours", guards.get("max_distinct_neighbours"), identifiers,
+            lambda key, doc: _per_type(path, key, doc, identifiers, limit),
         ),
     )
 

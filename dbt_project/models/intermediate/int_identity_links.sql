@@ -1,32 +1,33 @@
 -- Which customer each accepted source record belongs to, and the rule that linked it.
--- A customer is a connected component of the identity graph; its id is derived from the
--- component's smallest record, so the same data gives the same ids.
+-- A customer is a connected component of the identity graph; its id is kept stable across runs
+-- by int_identity__customer_ids.
 with records as (
-    select
-        source,
-        source_record_id,
-        '0|' || source || '|' || source_record_id as node_id
-    from {{ ref('stg_cx__touchpoints') }}
+    select source, source_record_id from {{ ref('stg_cx__touchpoints') }}
 ),
 
-components as (
-    select * from {{ ref('int_identity__components') }}
+customer_ids as (
+    select * from {{ ref('int_identity__customer_ids') }}
 ),
 
-match_keys as (
-    select * from {{ ref('int_identity__match_keys') }}
+-- every rule that linked a record to another record, by exact key or by similarity
+record_rule_candidates as (
+    select source, source_record_id, rule_priority, match_rule
+    from {{ ref('int_identity__match_keys') }}
+    union all
+    select source_a, source_record_id_a, rule_priority, match_rule
+    from {{ ref('int_identity__similar_pairs') }}
+    union all
+    select source_b, source_record_id_b, rule_priority, match_rule
+    from {{ ref('int_identity__similar_pairs') }}
 ),
 
--- the highest-priority rule (first in identity.yml) that linked the record to another record
+-- the highest-priority rule (first in identity.yml) that linked the record
 record_rules as (
-    select
-        source,
-        source_record_id,
-        match_rule
-    from match_keys
+    select source, source_record_id, match_rule
+    from record_rule_candidates
     qualify row_number() over (
         partition by source, source_record_id
-        order by rule_priority, match_key
+        order by rule_priority, match_rule
     ) = 1
 ),
 
@@ -34,11 +35,12 @@ final as (
     select
         records.source,
         records.source_record_id,
-        'cus_' || substr(md5(components.component_id), 1, 16) as customer_id,
+        customer_ids.customer_id,
         coalesce(record_rules.match_rule, 'unmatched') as match_rule
     from records
-    inner join components
-        on components.node_id = records.node_id
+    inner join customer_ids
+        on customer_ids.source = records.source
+        and customer_ids.source_record_id = records.source_record_id
     left join record_rules
         on record_rules.source = records.source
         and record_rules.source_record_id = records.source_record_id

@@ -1,5 +1,6 @@
 -- The identity graph as edges for connected components. Nodes are records ('0|source|id') and
 -- shared match keys ('1|key'); the '0|' prefix makes a component's smallest node a record.
+-- Exact rules link records through their shared key, similarity rules link record pairs directly.
 -- Every record also has an edge to itself, so records no rule links are singleton customers.
 with records as (
     select source, source_record_id from {{ ref('stg_cx__touchpoints') }}
@@ -7,6 +8,10 @@ with records as (
 
 match_keys as (
     select * from {{ ref('int_identity__match_keys') }}
+),
+
+similar_pairs as (
+    select * from {{ ref('int_identity__similar_pairs') }}
 ),
 
 final as (
@@ -19,6 +24,11 @@ final as (
         '0|' || source || '|' || source_record_id as node_a,
         '1|' || match_key as node_b
     from match_keys
+    union all
+    select
+        '0|' || source_a || '|' || source_record_id_a as node_a,
+        '0|' || source_b || '|' || source_record_id_b as node_b
+    from similar_pairs
 )
 
 select * from final

@@ -1,40 +1,33 @@
--- Which match key each record carries under each rule. A rule (an AND of `same` criteria) keys a
--- record by the tuple of its values; two records with the same key satisfy the rule. Only
--- identifier values no guard flagged take part.
+-- Which match key each record carries under each exact rule. A rule of `same` criteria only keys
+-- a record by the tuple of its values; two records with the same key satisfy the rule. Rules
+-- with `similar` criteria compare pairs instead (int_identity__similar_pairs).
 {%- set rules = identity_rules() %}
+{%- set exact_rules = [] %}
+{%- for rule in rules.match_rules %}{% if not rule.similar %}{% do exact_rules.append((loop.index, rule)) %}{% endif %}{% endfor %}
 
 with usable as (
-    select * from {{ ref('int_identity__identifiers_guarded') }}
-    where guard is null
+    select * from {{ ref('int_identity__match_values') }}
 ),
 
-{% for rule in rules.match_rules %}
-rule_{{ loop.index }} as (
+{% for priority, rule in exact_rules %}
+rule_{{ priority }} as (
     -- {{ rule.name }}: same {{ rule.same | join(' and same ') }}
     select
-        c0.source,
-        c0.source_record_id,
-        {{ loop.index }} as rule_priority,
+        source,
+        source_record_id,
+        {{ priority }} as rule_priority,
         {{ sql_literal(rule.name) }} as match_rule,
-        {{ sql_literal(rule.name) }} || '|' || c0.identifier_value
-        {%- for _ in rule.same[1:] %} || '|' || c{{ loop.index }}.identifier_value{% endfor %} as match_key
-    from usable as c0
-    {%- for type in rule.same[1:] %}
-    inner join usable as c{{ loop.index }}
-        on c{{ loop.index }}.source = c0.source
-        and c{{ loop.index }}.source_record_id = c0.source_record_id
-        and c{{ loop.index }}.identifier_type = {{ sql_literal(type) }}
-    {%- endfor %}
-    where c0.identifier_type = {{ sql_literal(rule.same[0]) }}
+        {{ sql_literal(rule.name) }} || '|' || block_key as match_key
+    from ({{ rule_block_keys('usable', rule.same) }}) as keyed
 ),
 {% endfor %}
 
 record_keys as (
-    {%- for rule in rules.match_rules %}
-    select * from rule_{{ loop.index }}
+    {%- for priority, rule in exact_rules %}
+    select * from rule_{{ priority }}
     {{ "union all" if not loop.last }}
     {%- endfor %}
-    {%- if not rules.match_rules %}
+    {%- if not exact_rules %}
     select
         cast(null as varchar) as source, cast(null as varchar) as source_record_id,
         cast(null as integer) as rule_priority, cast(null as varchar) as match_rule,
