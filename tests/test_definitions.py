@@ -35,7 +35,14 @@ def test_publish_depends_on_every_mart_and_groups_follow_the_flow():
     graph = _graph()
     published = graph.get(dg.AssetKey(["published", "cx_marts"]))
     assert set(published.parent_keys) == {
-        dg.AssetKey(["marts", m]) for m in ("dim_customers", "customer_identity_links", "customer_contact_points", "fct_touchpoints")
+        dg.AssetKey(["marts", m])
+        for m in (
+            "dim_customers",
+            "customer_identity_links",
+            "customer_contact_points",
+            "customer_id_changes",
+            "fct_touchpoints",
+        )
     }
     assert graph.get(dg.AssetKey(["marts", "dim_customers"])).group_name == "customer_360"
     assert graph.get(dg.AssetKey(["intermediate", "int_identity_links"])).group_name == "identity"

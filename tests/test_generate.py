@@ -451,6 +451,7 @@ def _touchpoint_column(spec: SourceSpec) -> str:
         "orders": "ordered_at",
         "support_cases": "opened_at",
         "product_usage": "usage_date",
+        "product_users": "created_at",
         "partner_referrals": "referred_at",
         "surveys": "responded_at",
     }[spec.name]
@@ -471,6 +472,16 @@ def test_usage_app_orders_and_support_only_after_purchase(default_run):
     assert first.filter(pl.col.ts != pl.col.purchased_at).height <= first.height * 0.05  # first order may be bad
     support = _with_truth(landing, "support_cases")
     assert support["purchased_at"].null_count() == 0
+    # customers (and only they) have a product login, provisioned at or after the purchase; a few
+    # rows are bad on purpose and left out here
+    users = _with_truth(landing, "product_users").with_columns(
+        ts=pl.col.created_at.str.to_datetime(time_zone="Asia/Tokyo", strict=False).dt.convert_time_zone("UTC")
+    )
+    assert users["purchased_at"].null_count() == 0
+    assert users.filter(pl.col.ts < pl.col.purchased_at).height == 0
+    customers = set(truth(landing, "people").filter(pl.col.purchased_at.is_not_null())["person_id"])
+    assert set(users["person_id"]) <= customers
+    assert users["person_id"].n_unique() >= 0.95 * len(customers)
 
 
 def test_impossible_sequences_are_flagged_and_really_impossible(noisy_run):

@@ -9,7 +9,14 @@ import polars as pl
 
 from cx_pipeline.defs.resources import CxDataResource
 from cx_pipeline.identity.graph_stats import guards_fired, markdown_table, records_by_rule
-from cx_pipeline.identity.quality import measure_against_truth, quality_markdown
+from cx_pipeline.identity.quality import (
+    identified_records,
+    load_truth,
+    match_quality as measure_links,
+    measure_against_truth,
+    quality_markdown,
+)
+from cx_pipeline.identity.rules import load_identity_rules
 
 LINKS_KEY = dg.AssetKey(["marts", "customer_identity_links"])
 
@@ -37,6 +44,17 @@ def match_quality(context: dg.AssetExecutionContext, cx_data: CxDataResource) ->
         links = read_links(con)
         guards = guards_fired(con)
         rules = records_by_rule(con)
+        identifiers = pl.from_arrow(
+            con.sql(
+                "select source, source_record_id, identifier_type, identifier_value from staging.stg_cx__identifiers"
+            ).arrow()
+        )
+        named = pl.from_arrow(
+            con.sql(
+                "select distinct source, source_record_id from intermediate.int_identity__match_attributes "
+                "where match_attribute = 'full_name'"
+            ).arrow()
+        )
     # what fired and what linked, with or without ground truth
     graph_metadata = {
         "guards_fired": dg.MetadataValue.md(markdown_table(guards) if guards.height else "No guard fired."),
@@ -48,16 +66,30 @@ def match_quality(context: dg.AssetExecutionContext, cx_data: CxDataResource) ->
         context.log.info("No ground truth in the landing folder: match quality not measured.")
         return dg.MaterializeResult(metadata={"ground_truth": "absent", **graph_metadata})
 
+    # the same measure over the records the data ties to a known person (anonymous cookies and
+    # devices left out): what the matcher could have linked
+    anonymous_types = load_identity_rules().anonymous_identifiers
+    truth = load_truth(paths)
+    identified = measure_links(
+        links, truth, accepted=identified_records(identifiers, named, truth, anonymous_types)
+    )
+
     paths.identity.mkdir(parents=True, exist_ok=True)
     report = paths.identity / "match_quality.json"
-    report.write_text(json.dumps(asdict(quality), indent=2) + "\n", encoding="utf-8")
+    report.write_text(
+        json.dumps({**asdict(quality), "identified_records": asdict(identified)}, indent=2) + "\n", encoding="utf-8"
+    )
     context.log.info(
         f"precision {quality.precision:.4f}, recall {quality.recall:.4f}, f1 {quality.f1:.4f} "
-        f"over {quality.records_evaluated:,} records"
+        f"over {quality.records_evaluated:,} records; over the {identified.records_evaluated:,} identified "
+        f"records precision {identified.precision:.4f}, recall {identified.recall:.4f}"
     )
     return dg.MaterializeResult(
         metadata={
             **quality.as_metadata(),
+            "identified_records": identified.records_evaluated,
+            "identified_precision": identified.precision,
+            "identified_recall": identified.recall,
             **graph_metadata,
             "ground_truth": "present",
             "summary": dg.MetadataValue.md(quality_markdown(quality)),

@@ -249,6 +249,38 @@ def measure_against_truth(
     return match_quality(links, truth, accepted=load_accepted(paths), only_sources=only_sources)
 
 
+def identified_records(
+    identifiers: Frame, named: Frame, truth: Frame, anonymous_types: tuple[str, ...]
+) -> pl.DataFrame:
+    """The records the data ties to a known person: those carrying a personal identifier (any type
+    not in `anonymous_types`) or a name, plus, within each true person, those sharing an anonymous
+    identifier value (a cookie, a device, a login) with such a record, transitively.
+
+    The rest (a cookie that never submitted a form, a device never logged in) are anonymous: no
+    matcher can know whose they are, so recall over identified records measures the matcher and
+    recall over all records the data as well. `identifiers`: source, source_record_id,
+    identifier_type, identifier_value; `named`: source, source_record_id of records with a name.
+    """
+    ids = _lazy(identifiers, "identifiers", (*KEYS, "identifier_type", "identifier_value")).collect()
+    person = _lazy(truth, "truth", (*KEYS, "person_id")).collect()
+    personal = ids.filter(~pl.col.identifier_type.is_in(anonymous_types)).select(KEYS)
+    known = pl.concat([personal, _lazy(named, "named", KEYS).collect()]).unique()
+    anonymous = (
+        ids.filter(pl.col.identifier_type.is_in(anonymous_types))
+        .join(person, on=list(KEYS))
+        .select(*KEYS, "person_id", "identifier_type", "identifier_value")
+    )
+    while True:  # spread along shared anonymous values until nothing new is reached
+        values = anonymous.join(known, on=list(KEYS), how="semi").select(
+            "person_id", "identifier_type", "identifier_value"
+        ).unique()
+        reached = anonymous.join(values, on=["person_id", "identifier_type", "identifier_value"], how="semi")
+        grown = pl.concat([known, reached.select(KEYS)]).unique()
+        if grown.height == known.height:
+            return known
+        known = grown
+
+
 def quality_markdown(q: MatchQuality) -> str:
     """A markdown table of the measurement, for the Dagster UI."""
     rows = [

@@ -59,6 +59,7 @@ class IdentityRules:
     match_rules: tuple[MatchRule, ...]
     match_attributes: dict[str, MatchAttribute]
     kanji_variants: dict[str, str]  # variant form -> common form, folded in person names
+    anonymous_identifiers: tuple[str, ...]  # identifier types that name a browser or device, not a person
     junk_values: dict[str, tuple[str, ...]]
     junk_patterns: dict[str, tuple[str, ...]]
     max_records_per_value: dict[str, int]
@@ -187,7 +188,7 @@ def _per_type(path: Path, key: str, doc: Any, known: set[str], item) -> dict:
 
 
 def parse_identity_rules(doc: Any, path: Path, registry: Registry) -> IdentityRules:
-    sections = {"match_attributes", "kanji_variants", "match_rules", "guards"}
+    sections = {"anonymous_identifiers", "match_attributes", "kanji_variants", "match_rules", "guards"}
     if not isinstance(doc, dict) or set(doc) - sections:
         raise _fail(path, "<top>", f"expected the sections {sorted(sections)}")
     identifiers = _identifier_types(registry)
@@ -203,6 +204,10 @@ def parse_identity_rules(doc: Any, path: Path, registry: Registry) -> IdentityRu
         isinstance(k, str) and isinstance(v, str) and len(k) == 1 and len(v) == 1 for k, v in kanji_variants.items()
     ):
         raise _fail(path, "kanji_variants", "expected a mapping of one character to one character")
+    anonymous = doc.get("anonymous_identifiers") or []
+    if not isinstance(anonymous, list):
+        raise _fail(path, "anonymous_identifiers", "expected a list of identifier types")
+    anonymous = tuple(_check_type(path, f"anonymous_identifiers[{i}]", t, identifiers) for i, t in enumerate(anonymous))
     clash = identifiers & set(match_attributes)
     if clash:
         raise _fail(path, "match_attributes", f"{sorted(clash)} already name identifier types")
@@ -246,6 +251,7 @@ def parse_identity_rules(doc: Any, path: Path, registry: Registry) -> IdentityRu
         match_rules=rules,
         match_attributes=match_attributes,
         kanji_variants=kanji_variants,
+        anonymous_identifiers=anonymous,
         junk_values=_per_type(path, "guards.junk_values", guards.get("junk_values"), known, strings),
         junk_patterns=_per_type(path, "guards.junk_patterns", guards.get("junk_patterns"), known, patterns),
         max_records_per_value=_per_type(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from cx_pipeline.generate.channels import app, crm, email, orders, referrals, support, surveys, usage, web
+from cx_pipeline.generate.channels import app, crm, email, orders, referrals, support, surveys, usage, users, web
 from cx_pipeline.generate.context import Context
 
 BUILDERS: dict[str, Callable[[Context], pl.DataFrame]] = {
@@ -18,6 +18,7 @@ BUILDERS: dict[str, Callable[[Context], pl.DataFrame]] = {
     "orders": orders.build,
     "support_cases": support.build,
     "product_usage": usage.build,
+    "product_users": users.build,
     "partner_referrals": referrals.build,
     "surveys": surveys.build,
 }
