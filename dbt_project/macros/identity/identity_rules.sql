@@ -133,3 +133,28 @@
     {%- endfor %}
     where c0.value_type = {{ sql_literal(same[0]) }}
 {%- endmacro %}
+
+{#- The distinct values of a group as a list, and whether two such lists share a value. -#}
+{% macro collect_values(expression) -%}
+    {{ return(adapter.dispatch('collect_values', 'cx_pipeline')(expression)) }}
+{%- endmacro %}
+
+{% macro default__collect_values(expression) -%}
+    list(distinct {{ expression }})
+{%- endmacro %}
+
+{% macro spark__collect_values(expression) -%}
+    collect_set({{ expression }})
+{%- endmacro %}
+
+{% macro lists_overlap(a, b) -%}
+    {{ return(adapter.dispatch('lists_overlap', 'cx_pipeline')(a, b)) }}
+{%- endmacro %}
+
+{% macro default__lists_overlap(a, b) -%}
+    list_has_any({{ a }}, {{ b }})
+{%- endmacro %}
+
+{% macro spark__lists_overlap(a, b) -%}
+    arrays_overlap({{ a }}, {{ b }})
+{%- endmacro %}

@@ -1,80 +1,100 @@
 -- Pairs of records that satisfy a rule with `similar` criteria: equal on the rule's `same`
 -- criteria (the blocking key, so only records sharing a key are compared), similar enough on
 -- every `similar` attribute and not disagreeing on any `not_different` type. Each pair appears
--- once, the smaller record first.
+-- once, the smaller record first. Similarity is computed on the block's pairs first; the
+-- `not_different` vetoes then only look at the few pairs that passed.
 {%- set rules = identity_rules() %}
-
 {%- set similar_rules = [] %}
-{%- for rule in rules.match_rules %}{% if rule.similar %}{% do similar_rules.append((loop.index, rule)) %}{% endif %}{% endfor %}
+{%- set veto_types = [] %}
+{%- for rule in rules.match_rules %}
+    {%- if rule.similar %}{% do similar_rules.append((loop.index, rule)) %}{% endif %}
+    {%- for type in rule.not_different or [] if type not in veto_types %}{% do veto_types.append(type) %}{% endfor %}
+{%- endfor %}
 
 with usable as (
     select * from {{ ref('int_identity__match_values') }}
 ),
 
+{% for type in veto_types %}
+-- every record's values of {{ type }}, for the not_different vetoes
+values_{{ loop.index }} as (
+    select source, source_record_id, {{ collect_values('match_value') }} as vals
+    from usable
+    where value_type = {{ sql_literal(type) }}
+    group by source, source_record_id
+),
+{% endfor %}
+
 {% for priority, rule in similar_rules %}
-rule_{{ priority }}_blocks as (
-    select distinct source, source_record_id, block_key
+rule_{{ priority }}_records as (
+    -- each record with its blocking key and the values its similar criteria compare
+    select distinct
+        keyed.source,
+        keyed.source_record_id,
+        keyed.block_key
+        {%- for criterion in rule.similar %},
+        s_{{ loop.index }}.match_value as similar_{{ loop.index }}
+        {%- endfor %}
     from ({{ rule_block_keys('usable', rule.same) }}) as keyed
+    {%- for criterion in rule.similar %}
+    inner join usable as s_{{ loop.index }}
+        on s_{{ loop.index }}.source = keyed.source
+        and s_{{ loop.index }}.source_record_id = keyed.source_record_id
+        and s_{{ loop.index }}.value_type = {{ sql_literal(criterion.attribute) }}
+    {%- endfor %}
 ),
 
-rule_{{ priority }} as (
+rule_{{ priority }}_similar as (
     -- {{ rule.name }}: same {{ rule.same | join(' and same ') }}
     {%- for criterion in rule.similar %}, {{ criterion.attribute }} similarity >= {{ criterion.at_least }}{% endfor %}
     select
-        a.source as source_a,
-        a.source_record_id as source_record_id_a,
-        b.source as source_b,
-        b.source_record_id as source_record_id_b,
-        {{ priority }} as rule_priority,
-        {{ sql_literal(rule.name) }} as match_rule,
-        max(least(
-            {%- for criterion in rule.similar %}
-            {{ match_similarity(rules.match_attributes[criterion.attribute].compare_as, 'a_' ~ loop.index ~ '.match_value', 'b_' ~ loop.index ~ '.match_value') }}
-            {{- ", " if not loop.last }}
-            {%- endfor %}
-            {%- if rule.similar | length == 1 %}, 1.0{% endif %}
-        )) as similarity
-    from rule_{{ priority }}_blocks as a
-    inner join rule_{{ priority }}_blocks as b
-        on b.block_key = a.block_key
-        and (a.source < b.source or (a.source = b.source and a.source_record_id < b.source_record_id))
-    {%- for criterion in rule.similar %}
-    inner join usable as a_{{ loop.index }}
-        on a_{{ loop.index }}.source = a.source
-        and a_{{ loop.index }}.source_record_id = a.source_record_id
-        and a_{{ loop.index }}.value_type = {{ sql_literal(criterion.attribute) }}
-    inner join usable as b_{{ loop.index }}
-        on b_{{ loop.index }}.source = b.source
-        and b_{{ loop.index }}.source_record_id = b.source_record_id
-        and b_{{ loop.index }}.value_type = {{ sql_literal(criterion.attribute) }}
-    {%- endfor %}
+        source_a, source_record_id_a, source_b, source_record_id_b,
+        max(similarity) as similarity
+    from (
+        select
+            a.source as source_a,
+            a.source_record_id as source_record_id_a,
+            b.source as source_b,
+            b.source_record_id as source_record_id_b
+            {%- for criterion in rule.similar %},
+            {{ match_similarity(rules.match_attributes[criterion.attribute].compare_as, 'a.similar_' ~ loop.index, 'b.similar_' ~ loop.index) }} as similarity_{{ loop.index }}
+            {%- endfor %},
+            least({% for criterion in rule.similar %}similarity_{{ loop.index }}, {% endfor %}1.0) as similarity
+        from rule_{{ priority }}_records as a
+        inner join rule_{{ priority }}_records as b
+            on b.block_key = a.block_key
+            and (a.source < b.source or (a.source = b.source and a.source_record_id < b.source_record_id))
+    ) as compared
     where
     {%- for criterion in rule.similar %}
-        {{ match_similarity(rules.match_attributes[criterion.attribute].compare_as, 'a_' ~ loop.index ~ '.match_value', 'b_' ~ loop.index ~ '.match_value') }} >= {{ criterion.at_least }}
-        {{- " and" if not loop.last }}
+        similarity_{{ loop.index }} >= {{ criterion.at_least }}{{ " and" if not loop.last }}
     {%- endfor %}
+    group by source_a, source_record_id_a, source_b, source_record_id_b
+),
+
+rule_{{ priority }} as (
+    select
+        pairs.source_a,
+        pairs.source_record_id_a,
+        pairs.source_b,
+        pairs.source_record_id_b,
+        {{ priority }} as rule_priority,
+        {{ sql_literal(rule.name) }} as match_rule,
+        pairs.similarity
+    from rule_{{ priority }}_similar as pairs
     {%- for type in rule.not_different or [] %}
-        -- not different on {{ type }}: one record lacks it or they share a value
-        and not (
-            exists (
-                select 1 from usable as va
-                where va.source = a.source and va.source_record_id = a.source_record_id
-                    and va.value_type = {{ sql_literal(type) }}
-            )
-            and exists (
-                select 1 from usable as vb
-                where vb.source = b.source and vb.source_record_id = b.source_record_id
-                    and vb.value_type = {{ sql_literal(type) }}
-            )
-            and not exists (
-                select 1 from usable as va inner join usable as vb on vb.match_value = va.match_value
-                where va.source = a.source and va.source_record_id = a.source_record_id
-                    and vb.source = b.source and vb.source_record_id = b.source_record_id
-                    and va.value_type = {{ sql_literal(type) }} and vb.value_type = {{ sql_literal(type) }}
-            )
-        )
+    {%- set v = "values_" ~ (veto_types.index(type) + 1) %}
+    left join {{ v }} as a_{{ loop.index }}
+        on a_{{ loop.index }}.source = pairs.source_a and a_{{ loop.index }}.source_record_id = pairs.source_record_id_a
+    left join {{ v }} as b_{{ loop.index }}
+        on b_{{ loop.index }}.source = pairs.source_b and b_{{ loop.index }}.source_record_id = pairs.source_record_id_b
     {%- endfor %}
-    group by a.source, a.source_record_id, b.source, b.source_record_id
+    where true
+    {%- for type in rule.not_different or [] %}
+        -- not different on {{ type }}: one record lacks it, or they share a value
+        and (a_{{ loop.index }}.vals is null or b_{{ loop.index }}.vals is null
+            or {{ lists_overlap('a_' ~ loop.index ~ '.vals', 'b_' ~ loop.index ~ '.vals') }})
+    {%- endfor %}
 ),
 {% endfor %}
 
