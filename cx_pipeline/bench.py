@@ -384,11 +384,13 @@ def _count(n: float | None) -> str:
 
 def bench_table(report: dict[str, Any]) -> Table:
     total = report["total_wall_s"]
+    identity = report["identity_resolution"]
     table = Table(
         title=f"cx_pipeline bench: {report['people']:,} people (seed {report['seed']}), "
         f"{report['source_rows']:,} source rows",
-        caption=f"pipeline / floor = {report['ratio_to_floor']}x; "
-        f"peak RSS sums the process tree (Python, dbt, DuckDB), sampled every {report['rss_sample_interval_s']} s",
+        caption=f"pipeline / floor = {report['ratio_to_floor']}x. Identity resolution = "
+        f"{' + '.join(identity['stages'])}. Peak RSS: the process tree (Python, dbt, DuckDB), "
+        f"sampled every {report['rss_sample_interval_s']} s.",
     )
     for column in ("stage", "wall s", "share", "peak RSS", "rows", "rows/s"):
         table.add_column(column, justify="left" if column == "stage" else "right")
@@ -401,12 +403,11 @@ def bench_table(report: dict[str, Any]) -> Table:
     for stage in report["stages"]:
         row(stage)
     table.add_section()
-    identity = report["identity_resolution"]
-    row(identity, f"identity resolution ({' + '.join(identity['stages'])})")
+    row(identity)
     table.add_section()
     row({"wall_s": total, "peak_rss_bytes": report["peak_rss_bytes"], "rows": report["source_rows"],
          "rows_per_s": report["rows_per_s"]}, "total (cx_full_run)")  # fmt: skip
     floor = report["floor_wall_s"]
     row({"wall_s": floor, "peak_rss_bytes": None, "rows": report["floor_rows"],
-         "rows_per_s": _rate(report["floor_rows"], floor)}, "floor: one DuckDB pass over landing", share="")  # fmt: skip
+         "rows_per_s": _rate(report["floor_rows"], floor)}, "floor: DuckDB reads landing", share="")  # fmt: skip
     return table

@@ -64,7 +64,7 @@ def test_bench_measures_every_stage_of_a_full_run(isolated_env):
     main = data_paths(isolated_env)
     result = CliRunner().invoke(app, ["bench", "--people", str(PEOPLE), "--seed", str(SEED)])
     assert result.exit_code == 0, result.output
-    assert "floor: one DuckDB pass" in result.output
+    assert "floor: DuckDB reads landing" in result.output
 
     report = json.loads((isolated_env / "bench" / f"bench-{PEOPLE}.json").read_text())
     for key in ("total_wall_s", "peak_rss_bytes", "floor_wall_s", "people", "seed", "source_rows",
