@@ -294,14 +294,22 @@ def _figures(name: str, seconds: float, peak: int | None, rows: int | None, note
     return figures | ({"note": note} if note else {})
 
 
-def run_bench(main: DataPaths, people: int, seed: int) -> dict[str, Any]:
-    """Generate (if needed), run the full job measured, measure the floor; write and return the report."""
-    paths = bench_paths(main, people)
-    generated_s = prepare_sample(paths, people, seed)
+@dataclass
+class MeasuredRun:
+    run_id: str
+    start: float
+    end: float
+    startup_s: float  # importing the code location, before the clock starts
+    samples: list[tuple[float, int]]  # (unix time, tree RSS bytes)
+    steps: list[Span]
+    step_rows: dict[str, int]
+
+
+def measure_run(paths: DataPaths) -> MeasuredRun:
+    """Run the full job in this process, as `cx-pipeline run` does, with the RSS sampler on."""
     # The bench's runs go into an instance of its own, not the history of the main data folder.
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     prepare_environment(paths)
-
     started = time.perf_counter()
     from dagster import DagsterInstance
 
@@ -310,59 +318,73 @@ def run_bench(main: DataPaths, people: int, seed: int) -> dict[str, Any]:
     from cx_pipeline.execution import execute_job
 
     startup_s = time.perf_counter() - started
-    machine = machine_facts()
     with DagsterInstance.get() as instance:
         with RssSampler(interval=SAMPLE_INTERVAL_S) as sampler:
-            run_start = time.time()
+            start = time.time()
             result = execute_job(JOB, instance)
-            run_end = time.time()
+            end = time.time()
         if not result.success:
             raise BenchError(f"run {result.run_id} of {JOB} failed: nothing measured")
-        steps, step_rows = step_spans(instance.all_logs(result.run_id), defs.resolve_asset_graph(), cx_dbt_models.op.name)
-    floor_s, floor_rows = measure_floor(paths)
+        entries = instance.all_logs(result.run_id)
+    steps, step_rows = step_spans(entries, defs.resolve_asset_graph(), cx_dbt_models.op.name)
+    return MeasuredRun(result.run_id, start, end, startup_s, sampler.samples, steps, step_rows)
 
-    nodes, relations = dbt_spans(paths.dbt_runs / result.run_id)
-    counts = count_rows(paths.warehouse, [r for built in relations.values() for r, _ in built])
-    spans = [Span(ORCHESTRATION, None, run_start, run_end, level=0), *split_dbt_startup(steps, nodes), *nodes]
-    owned = owned_seconds(spans)
-    peaks = peak_rss(spans, sampler.samples, key=lambda s: s.stage)
 
-    stages = []
+def _stage_figures(spans: list[Span], owned: list[float], run: MeasuredRun, built: dict, counts: dict) -> list[dict]:
+    peaks = peak_rss(spans, run.samples, key=lambda s: s.stage)
+    figures = []
     for name in sorted({s.stage for s in spans}, key=lambda n: (STAGE_ORDER + [n]).index(n)):
         seconds = sum(o for s, o in zip(spans, owned) if s.stage == name)
-        built = relations.get(name)
-        rows = sum(counts[r] for r, _ in built) if built else step_rows.get(name)
-        views_only = bool(built) and all(m == "view" for _, m in built)
+        relations = built.get(name)
+        rows = sum(counts[r] for r, _ in relations) if relations else run.step_rows.get(name)
+        views_only = bool(relations) and all(m == "view" for _, m in relations)
         note = "views: computed by the models that read them" if views_only else None
-        stages.append(_figures(name, seconds, peaks.get(name), rows, note))
+        figures.append(_figures(name, seconds, peaks.get(name), rows, note))
+    return figures
 
-    identity_s = sum(o for s, o in zip(spans, owned) if s.group == IDENTITY_GROUP)
-    identity_peak = peak_rss(spans, sampler.samples, key=lambda s: s.group).get(IDENTITY_GROUP)
+
+def _identity_figures(spans: list[Span], owned: list[float], run: MeasuredRun, counts: dict) -> dict:
+    seconds = sum(o for s, o in zip(spans, owned) if s.group == IDENTITY_GROUP)
+    peak = peak_rss(spans, run.samples, key=lambda s: s.group).get(IDENTITY_GROUP)
     resolved = next((n for r, n in counts.items() if r.strip('"').endswith(IDENTITY_OUTPUT)), None)
-    identity = _figures("identity resolution", identity_s, identity_peak, resolved)
-    identity["stages"] = sorted({s.stage for s in spans if s.group == IDENTITY_GROUP})
+    figures = _figures("identity resolution", seconds, peak, resolved)
+    return figures | {"stages": sorted({s.stage for s in spans if s.group == IDENTITY_GROUP})}
 
-    total_s = run_end - run_start
-    source_rows = step_rows.get(INGEST, 0)
+
+def run_bench(main: DataPaths, people: int, seed: int) -> dict[str, Any]:
+    """Generate (if needed), run the full job measured, measure the floor; write and return the report."""
+    paths = bench_paths(main, people)
+    generated_s = prepare_sample(paths, people, seed)
+    machine = machine_facts()
+    run = measure_run(paths)
+    floor_s, floor_rows = measure_floor(paths)
+
+    nodes, built = dbt_spans(paths.dbt_runs / run.run_id)
+    counts = count_rows(paths.warehouse, [r for relations in built.values() for r, _ in relations])
+    spans = [Span(ORCHESTRATION, None, run.start, run.end, level=0), *split_dbt_startup(run.steps, nodes), *nodes]
+    owned = owned_seconds(spans)
+
+    total_s = run.end - run.start
+    source_rows = run.step_rows.get(INGEST, 0)
     report = {
         "people": people,
         "seed": seed,
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "run_id": result.run_id,
+        "run_id": run.run_id,
         "data_dir": str(paths.root),
         "source_rows": source_rows,
         "total_wall_s": round(total_s, 3),
-        "peak_rss_bytes": sampler.peak_bytes,
+        "peak_rss_bytes": max(rss for _, rss in run.samples),
         "rows_per_s": _rate(source_rows, total_s),
         "floor_wall_s": round(floor_s, 3),
         "floor_rows": floor_rows,
         "ratio_to_floor": round(total_s / floor_s, 1),
-        "stages": stages,
-        "identity_resolution": identity,
+        "stages": _stage_figures(spans, owned, run, built, counts),
+        "identity_resolution": _identity_figures(spans, owned, run, counts),
         "generate_wall_s": None if generated_s is None else round(generated_s, 1),
-        "startup_wall_s": round(startup_s, 3),
+        "startup_wall_s": round(run.startup_s, 3),
         "rss_sample_interval_s": SAMPLE_INTERVAL_S,
-        "rss_samples": len(sampler.samples),
+        "rss_samples": len(run.samples),
         "machine": machine,
     }
     target = report_path(main, people)

@@ -72,7 +72,3 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
         self._sample()
-
-    @property
-    def peak_bytes(self) -> int:
-        return max(rss for _, rss in self.samples)
