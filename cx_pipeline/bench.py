@@ -385,7 +385,8 @@ def run_bench(main: DataPaths, people: int, seed: int) -> dict[str, Any]:
         "startup_wall_s": round(run.startup_s, 3),
         "rss_sample_interval_s": SAMPLE_INTERVAL_S,
         "rss_samples": len(run.samples),
-        "machine": machine,
+        # Other work on the machine slows every stage: compare with the CPU count.
+        "machine": machine | {"load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
     }
     target = report_path(main, people)
     target.parent.mkdir(parents=True, exist_ok=True)
