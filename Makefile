@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 PEOPLE ?= 10000
+SCALE  ?= 10000
 SEED   ?= 42
 
 # Everything the pipeline writes lives under one folder; move it with CX_DATA_DIR.
@@ -16,7 +17,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install run generate test ui publish clean help
+.PHONY: install run generate test ui publish bench clean help
 
 help:
 	@echo "make run     - install, generate sample data if absent, materialize everything, publish"
@@ -24,6 +25,7 @@ help:
 	@echo "make ui      - start the Dagster UI on http://127.0.0.1:3000"
 	@echo "make generate PEOPLE=N SEED=S - (re)write the sample landing data"
 	@echo "make publish - publish the marts already built, without rebuilding"
+	@echo "make bench SCALE=N - measure a full run on N people: time, peak RSS, rows/s per stage (data/bench/)"
 
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project/dbt_project.yml dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null)
@@ -52,6 +54,9 @@ publish: install
 
 test: install
 	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/cx-pipeline bench --people $(SCALE) --seed $(SEED)
 
 ui: install
 	$(BIN)/cx-pipeline ui

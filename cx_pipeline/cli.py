@@ -60,19 +60,12 @@ def _has_landing_data(paths: DataPaths) -> bool:
 
 
 def _execute_job(job_name: str) -> bool:
-    # Import after prepare_environment: definitions read the dbt manifest and DAGSTER_HOME.
     from dagster import DagsterInstance
 
-    from cx_pipeline.definitions import defs
+    from cx_pipeline.execution import execute_job
 
-    job = defs.resolve_job_def(job_name)
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            # Step-level DEBUG events belong in the UI's run view, not the terminal.
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+        result = execute_job(job_name, instance)
     if not result.success:
         failed = [event.step_key for event in result.all_events if event.is_step_failure]
         console.print(f"[red]Run {result.run_id} failed[/red] at step(s): {', '.join(failed) or '?'}")
@@ -118,6 +111,22 @@ def publish(data_dir: DataDirOption = None) -> None:
     if not _execute_job("publish_job"):
         raise typer.Exit(1)
     _print_published(paths)
+
+
+@app.command()
+def bench(people: PeopleOption = 10_000, seed: SeedOption = 42, data_dir: DataDirOption = None) -> None:
+    """Measure one full run stage by stage on a sample of its own (data/bench/<people>/): wall time,
+    peak RSS, rows per second, and the floor of one DuckDB pass over the landing files."""
+    from cx_pipeline.bench import BenchError, bench_table, report_path, run_bench
+
+    main = data_paths(data_dir)
+    try:
+        report = run_bench(main, people, seed)
+    except BenchError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(bench_table(report))
+    console.print(f"Report in [bold]{report_path(main, people)}[/bold]")
 
 
 @app.command()

@@ -1,0 +1,436 @@
+"""`make bench SCALE=<people>`: one full run of the pipeline, measured stage by stage.
+
+    run_bench(data_root, people, seed) -> report (also written to <data>/bench/bench-<people>.json)
+
+The sample is generated (untimed, in a subprocess so that its memory is not counted) into a data
+folder of its own, <data>/bench/<people>/, and reused while people and seed match. The job
+`cx_full_run` then runs in this process as `cx-pipeline run` runs it, while a thread samples the
+RSS of the process tree (this process, the dbt subprocess and DuckDB inside it) every 0.1 s.
+
+Where the time goes is read from the run's own records:
+- Dagster's event log: start and end of every step (ingestion, dbt, match quality, publish);
+- dbt's run_results.json: start and end of every model and test inside the dbt step.
+Every instant of the run belongs to exactly one stage: to the dbt nodes running then (shared
+equally when dbt runs two at once), else to the Dagster step running then, else to
+"orchestration" (Dagster's own work around the steps). So the stage times add up to the total.
+
+The floor is one DuckDB query reading every column of every landing file, run after the pipeline
+in the same process: pipeline total / floor is how far the pipeline is from just reading its input.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rich.table import Table
+
+from cx_pipeline.environment import prepare_environment
+from cx_pipeline.ingest.registry import SourceSpec, load_registry
+from cx_pipeline.lib.rss import RssSampler
+from cx_pipeline.paths import DataPaths, data_paths
+
+SAMPLE_INTERVAL_S = 0.1
+JOB = "cx_full_run"
+
+# Stages, in the order data flows through them.
+INGEST, CHECKS, ORCHESTRATION = "ingest", "checks", "orchestration"
+DBT_TESTS, DBT_STARTUP, DBT_OVERHEAD = "dbt tests", "dbt start-up", "dbt gaps & wrap-up"
+STAGE_ORDER = [INGEST, DBT_STARTUP, "dbt staging", "dbt intermediate", "dbt marts", DBT_TESTS, DBT_OVERHEAD,
+               "match quality", CHECKS, "publish", ORCHESTRATION]  # fmt: skip
+# The Dagster asset group of a Python step -> its stage; a step with only asset checks is CHECKS.
+STAGE_OF_GROUP = {"ingestion": INGEST, "identity": "match quality", "publish": "publish"}
+# Identity resolution = every span in this Dagster group: the dbt identity models and match quality.
+IDENTITY_GROUP = "identity"
+IDENTITY_OUTPUT = "customer_identity_links"  # its rows = source records resolved
+DBT_TEST_TYPES = ("test", "unit_test")
+PACKAGES = ("duckdb", "polars", "pyarrow", "dagster", "dagster-dbt", "dbt-core", "dbt-duckdb")
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the run belonging to one stage. Deeper spans win: a dbt node (level 2) over
+    the Dagster step it runs in (level 1), a step over the run itself (level 0)."""
+
+    stage: str
+    group: str | None
+    start: float
+    end: float
+    level: int
+
+
+# --- where the time and the memory went ----------------------------------------------------
+
+
+def _owners(spans: list[Span], t0: float, t1: float) -> list[int]:
+    """Indexes of the deepest spans covering all of [t0, t1]."""
+    active = [i for i, s in enumerate(spans) if s.start <= t0 and t1 <= s.end]
+    top = max((spans[i].level for i in active), default=0)
+    return [i for i in active if spans[i].level == top]
+
+
+def owned_seconds(spans: list[Span]) -> list[float]:
+    """Seconds each span owns: every instant goes to the deepest spans running then, shared equally."""
+    owned = [0.0] * len(spans)
+    bounds = sorted({t for s in spans for t in (s.start, s.end)})
+    for t0, t1 in zip(bounds, bounds[1:]):
+        owners = _owners(spans, t0, t1)
+        for i in owners:
+            owned[i] += (t1 - t0) / len(owners)
+    return owned
+
+
+def peak_rss(spans: list[Span], samples: list[tuple[float, int]], key) -> dict[Any, int]:
+    """Peak tree RSS per `key(span)`, from the samples each span owned. A span too short to hold a
+    sample gets the larger of the samples just before and just after it."""
+    peaks: dict[Any, int] = {}
+    for t, rss in samples:
+        for i in _owners(spans, t, t):
+            peaks[key(spans[i])] = max(peaks.get(key(spans[i]), 0), rss)
+    times = [t for t, _ in samples]
+    for span in spans:
+        if key(span) in peaks or not samples:
+            continue
+        around = samples[max(bisect.bisect_left(times, span.start) - 1, 0) : bisect.bisect_right(times, span.end) + 1]
+        peaks[key(span)] = max(max(rss for _, rss in around), peaks.get(key(span), 0))
+    return peaks
+
+
+# --- the run's records ---------------------------------------------------------------------
+
+
+def _step_rows(metadata: dict[str, Any]) -> int:
+    """Rows one materialization stands for: rows read (ingestion), records evaluated (match
+    quality) or rows published; 0 for the registry union, which re-writes rows already counted."""
+    values = {k: getattr(v, "value", v) for k, v in metadata.items()}
+    if "rows_in" in values:
+        return values["rows_in"]
+    if "match_records_evaluated" in values:
+        return values["match_records_evaluated"]
+    return sum(v for k, v in values.items() if k.startswith("rows/"))
+
+
+def step_spans(entries, asset_graph, dbt_step: str) -> tuple[list[Span], dict[str, int]]:
+    """A span per Dagster step from the event log, and the rows its materializations report per stage."""
+    starts: dict[str, float] = {}
+    ends: dict[str, float] = {}
+    group_of: dict[str, str] = {}
+    rows: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        step = event.step_key
+        if event.event_type_value == "STEP_START":
+            starts[step] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            ends[step] = entry.timestamp
+        elif event.is_step_materialization and step != dbt_step:
+            group_of[step] = asset_graph.get(event.asset_key).group_name
+            rows[STAGE_OF_GROUP.get(group_of[step], group_of[step])] += _step_rows(event.materialization.metadata)
+    spans = []
+    for step, start in starts.items():
+        if step == dbt_step:
+            stage, group = DBT_OVERHEAD, None
+        elif step in group_of:
+            stage, group = STAGE_OF_GROUP.get(group_of[step], group_of[step]), group_of[step]
+        else:
+            stage, group = CHECKS, None
+        spans.append(Span(stage, group, start, ends.get(step, start), level=1))
+    return spans, dict(rows)
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def dbt_spans(run_dir: Path) -> tuple[list[Span], dict[str, list[tuple[str, str]]]]:
+    """A span per dbt node from run_results.json (compile start to execute end), and per stage
+    the relations its models built with their materialization."""
+    from cx_pipeline.defs.dbt import GROUP_BY_DBT_FOLDER
+
+    results = json.loads((run_dir / "run_results.json").read_text(encoding="utf-8"))["results"]
+    nodes = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    spans: list[Span] = []
+    relations: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for result in results:
+        times = [_epoch(t[k]) for t in result["timing"] for k in ("started_at", "completed_at") if t.get(k)]
+        if not times:  # skipped
+            continue
+        uid = result["unique_id"]
+        if uid.split(".")[0] in DBT_TEST_TYPES:
+            stage, group = DBT_TESTS, None
+        else:
+            node = nodes[uid]
+            folder = node["fqn"][1] if len(node["fqn"]) > 2 else "models"
+            stage, group = f"dbt {folder}", GROUP_BY_DBT_FOLDER.get(folder)
+            if result.get("relation_name"):
+                relations[stage].append((result["relation_name"], node["config"]["materialized"]))
+        spans.append(Span(stage, group, min(times), max(times), level=2))
+    return spans, dict(relations)
+
+
+def split_dbt_startup(steps: list[Span], nodes: list[Span]) -> list[Span]:
+    """The dbt step until its first node is dbt's start-up (process, imports, parse); the rest of it
+    outside the nodes is idle threads and Dagster recording dbt's results."""
+    first = min((n.start for n in nodes), default=None)
+    split = []
+    for s in steps:
+        if s.stage == DBT_OVERHEAD and first is not None and s.start < first:
+            split += [Span(DBT_STARTUP, None, s.start, first, 1), Span(DBT_OVERHEAD, None, first, s.end, 1)]
+        else:
+            split.append(s)
+    return split
+
+
+def count_rows(warehouse: Path, relations: list[str]) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {r: con.execute(f"select count(*) from {r}").fetchone()[0] for r in relations}
+
+
+# --- the floor -----------------------------------------------------------------------------
+
+
+def _sql_list(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def _scan(spec: SourceSpec, files: list[Path]) -> str:
+    """Read every file of a source as raw as DuckDB allows; unreadable rows are skipped."""
+    if spec.format == "csv":
+        encoding = "" if spec.encoding.lower().replace("_", "-") == "utf-8" else f", encoding='{spec.encoding}'"
+        return f"read_csv({_sql_list(files)}, all_varchar=true, ignore_errors=true, union_by_name=true{encoding})"
+    if spec.format == "ndjson":
+        return f"read_json({_sql_list(files)}, format='newline_delimited', ignore_errors=true, union_by_name=true)"
+    return f"read_parquet({_sql_list(files)}, union_by_name=true)"
+
+
+def floor_query(paths: DataPaths) -> str:
+    """One query over all landing files. It counts the non-null values of every column, so that
+    every column is read, and adds those counts up per source (`*COLUMNS` unpacks them)."""
+    parts = []
+    for name, spec in load_registry().sources.items():
+        files = sorted(paths.landing_dir(name).glob(spec.path))
+        if files:
+            parts.append(
+                'select "__rows", list_sum(list_value(*COLUMNS(* exclude ("__rows")))) as "__values" '
+                f'from (select count(*) as "__rows", count(COLUMNS(*)) from {_scan(spec, files)})'
+            )
+    return 'select sum("__rows"), sum("__values") from (' + " union all ".join(parts) + ")"
+
+
+def measure_floor(paths: DataPaths) -> tuple[float, int]:
+    """Wall seconds and rows of one DuckDB pass reading all raw landing inputs."""
+    with duckdb.connect() as con:
+        # Otherwise DuckDB answers count(column) from Parquet statistics without reading the column.
+        con.execute("set disabled_optimizers = 'statistics_propagation'")
+        query = floor_query(paths)
+        started = time.perf_counter()
+        rows, _ = con.execute(query).fetchone()
+        return time.perf_counter() - started, int(rows)
+
+
+# --- the bench -----------------------------------------------------------------------------
+
+
+def bench_paths(main: DataPaths, people: int) -> DataPaths:
+    return data_paths(main.root / "bench" / str(people))
+
+
+def report_path(main: DataPaths, people: int) -> Path:
+    return main.root / "bench" / f"bench-{people}.json"
+
+
+def prepare_sample(paths: DataPaths, people: int, seed: int) -> float | None:
+    """Generate the sample unless it is there with the same people and seed; seconds taken, or None."""
+    summary = paths.truth / "summary.json"
+    if summary.exists():
+        known = json.loads(summary.read_text(encoding="utf-8"))
+        if (known["people"], known["seed"]) == (people, seed):
+            return None
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "cx_pipeline.cli", "generate", "--people", str(people), "--seed", str(seed),
+               "--data-dir", str(paths.root)]  # fmt: skip
+    subprocess.run(command, check=True)
+    return time.perf_counter() - started
+
+
+def machine_facts() -> dict[str, Any]:
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        memory = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemTotal:"))
+    return {
+        "cpu_count": os.cpu_count(),
+        "memory_bytes": memory,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_avg_1m_at_start": round(os.getloadavg()[0], 2),
+        "versions": {package: version(package) for package in PACKAGES},
+    }
+
+
+def _rate(rows: int | None, seconds: float) -> float | None:
+    return round(rows / seconds, 1) if rows and seconds > 0 else None
+
+
+def _figures(name: str, seconds: float, peak: int | None, rows: int | None, note: str | None = None) -> dict:
+    figures = {"stage": name, "wall_s": round(seconds, 3), "peak_rss_bytes": peak, "rows": rows,
+               "rows_per_s": None if note else _rate(rows, seconds)}  # fmt: skip
+    return figures | ({"note": note} if note else {})
+
+
+@dataclass
+class MeasuredRun:
+    run_id: str
+    start: float
+    end: float
+    startup_s: float  # importing the code location, before the clock starts
+    samples: list[tuple[float, int]]  # (unix time, tree RSS bytes)
+    steps: list[Span]
+    step_rows: dict[str, int]
+
+
+def measure_run(paths: DataPaths) -> MeasuredRun:
+    """Run the full job in this process, as `cx-pipeline run` does, with the RSS sampler on."""
+    # The bench's runs go into an instance of its own, not the history of the main data folder.
+    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    prepare_environment(paths)
+    started = time.perf_counter()
+    from dagster import DagsterInstance
+
+    from cx_pipeline.definitions import defs
+    from cx_pipeline.defs.dbt import cx_dbt_models
+    from cx_pipeline.execution import execute_job
+
+    startup_s = time.perf_counter() - started
+    with DagsterInstance.get() as instance:
+        with RssSampler(interval=SAMPLE_INTERVAL_S) as sampler:
+            start = time.time()
+            result = execute_job(JOB, instance)
+            end = time.time()
+        if not result.success:
+            raise BenchError(f"run {result.run_id} of {JOB} failed: nothing measured")
+        entries = instance.all_logs(result.run_id)
+    steps, step_rows = step_spans(entries, defs.resolve_asset_graph(), cx_dbt_models.op.name)
+    return MeasuredRun(result.run_id, start, end, startup_s, sampler.samples, steps, step_rows)
+
+
+def _stage_figures(spans: list[Span], owned: list[float], run: MeasuredRun, built: dict, counts: dict) -> list[dict]:
+    peaks = peak_rss(spans, run.samples, key=lambda s: s.stage)
+    figures = []
+    for name in sorted({s.stage for s in spans}, key=lambda n: (STAGE_ORDER + [n]).index(n)):
+        seconds = sum(o for s, o in zip(spans, owned) if s.stage == name)
+        relations = built.get(name)
+        rows = sum(counts[r] for r, _ in relations) if relations else run.step_rows.get(name)
+        views_only = bool(relations) and all(m == "view" for _, m in relations)
+        note = "views: computed by the models that read them" if views_only else None
+        figures.append(_figures(name, seconds, peaks.get(name), rows, note))
+    return figures
+
+
+def _identity_figures(spans: list[Span], owned: list[float], run: MeasuredRun, counts: dict) -> dict:
+    seconds = sum(o for s, o in zip(spans, owned) if s.group == IDENTITY_GROUP)
+    peak = peak_rss(spans, run.samples, key=lambda s: s.group).get(IDENTITY_GROUP)
+    resolved = next((n for r, n in counts.items() if r.strip('"').endswith(IDENTITY_OUTPUT)), None)
+    figures = _figures("identity resolution", seconds, peak, resolved)
+    return figures | {"stages": sorted({s.stage for s in spans if s.group == IDENTITY_GROUP})}
+
+
+def run_bench(main: DataPaths, people: int, seed: int) -> dict[str, Any]:
+    """Generate (if needed), run the full job measured, measure the floor; write and return the report."""
+    paths = bench_paths(main, people)
+    generated_s = prepare_sample(paths, people, seed)
+    machine = machine_facts()
+    run = measure_run(paths)
+    floor_s, floor_rows = measure_floor(paths)
+
+    nodes, built = dbt_spans(paths.dbt_runs / run.run_id)
+    counts = count_rows(paths.warehouse, [r for relations in built.values() for r, _ in relations])
+    spans = [Span(ORCHESTRATION, None, run.start, run.end, level=0), *split_dbt_startup(run.steps, nodes), *nodes]
+    owned = owned_seconds(spans)
+
+    total_s = run.end - run.start
+    source_rows = run.step_rows.get(INGEST, 0)
+    report = {
+        "people": people,
+        "seed": seed,
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "run_id": run.run_id,
+        "data_dir": str(paths.root),
+        "source_rows": source_rows,
+        "total_wall_s": round(total_s, 3),
+        "peak_rss_bytes": max(rss for _, rss in run.samples),
+        "rows_per_s": _rate(source_rows, total_s),
+        "floor_wall_s": round(floor_s, 3),
+        "floor_rows": floor_rows,
+        "ratio_to_floor": round(total_s / floor_s, 1),
+        "stages": _stage_figures(spans, owned, run, built, counts),
+        "identity_resolution": _identity_figures(spans, owned, run, counts),
+        "generate_wall_s": None if generated_s is None else round(generated_s, 1),
+        "startup_wall_s": round(run.startup_s, 3),
+        "rss_sample_interval_s": SAMPLE_INTERVAL_S,
+        "rss_samples": len(run.samples),
+        # Other work on the machine slows every stage: compare with the CPU count.
+        "machine": machine | {"load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
+    }
+    target = report_path(main, people)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+# --- the table -----------------------------------------------------------------------------
+
+
+def _bytes(n: int | None) -> str:
+    return "" if n is None else f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def _count(n: float | None) -> str:
+    return "" if n is None else f"{n:,.0f}"
+
+
+def bench_table(report: dict[str, Any]) -> Table:
+    total = report["total_wall_s"]
+    identity = report["identity_resolution"]
+    table = Table(
+        title=f"cx_pipeline bench: {report['people']:,} people (seed {report['seed']}), "
+        f"{report['source_rows']:,} source rows",
+        caption=f"pipeline / floor = {report['ratio_to_floor']}x. Identity resolution = "
+        f"{' + '.join(identity['stages'])}. Peak RSS: the process tree (Python, dbt, DuckDB), "
+        f"sampled every {report['rss_sample_interval_s']} s.",
+    )
+    for column in ("stage", "wall s", "share", "peak RSS", "rows", "rows/s"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+
+    def row(figures: dict, name: str | None = None, share: str | None = None) -> None:
+        table.add_row(name or figures["stage"], f"{figures['wall_s']:.2f}",
+                      share if share is not None else f"{figures['wall_s'] / total:.0%}",
+                      _bytes(figures["peak_rss_bytes"]), _count(figures["rows"]), _count(figures["rows_per_s"]))  # fmt: skip
+
+    for stage in report["stages"]:
+        row(stage)
+    table.add_section()
+    row(identity)
+    table.add_section()
+    row({"wall_s": total, "peak_rss_bytes": report["peak_rss_bytes"], "rows": report["source_rows"],
+         "rows_per_s": report["rows_per_s"]}, "total (cx_full_run)")  # fmt: skip
+    floor = report["floor_wall_s"]
+    row({"wall_s": floor, "peak_rss_bytes": None, "rows": report["floor_rows"],
+         "rows_per_s": _rate(report["floor_rows"], floor)}, "floor: DuckDB reads landing", share="")  # fmt: skip
+    return table

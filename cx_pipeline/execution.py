@@ -1,0 +1,22 @@
+"""Running a job of the code location in this process, as `cx-pipeline run` and `make bench` do."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance, ExecuteInProcessResult
+
+# Step-level DEBUG events belong in the UI's run view, not the terminal.
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def execute_job(job_name: str, instance: DagsterInstance) -> ExecuteInProcessResult:
+    """Run `job_name` in-process (the in-process executor: no process spawned per step).
+
+    Import after prepare_environment: the definitions read the dbt manifest and DAGSTER_HOME.
+    """
+    from cx_pipeline.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    return job.execute_in_process(instance=instance, raise_on_error=False, run_config=RUN_CONFIG)

@@ -1,0 +1,111 @@
+"""`make bench`: a measured full run at a tiny scale, and how it attributes time and memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from cx_pipeline.bench import Span, bench_paths, owned_seconds, peak_rss, prepare_sample
+from cx_pipeline.cli import app
+from cx_pipeline.lib.rss import tree_rss_bytes
+from cx_pipeline.paths import data_paths
+
+PEOPLE, SEED = 300, 3
+
+
+def _idle_python_rss() -> int:
+    status = subprocess.run(
+        [sys.executable, "-c", "print(open('/proc/self/status').read())"], capture_output=True, text=True, check=True
+    ).stdout
+    return next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:"))
+
+
+def test_each_instant_belongs_to_the_deepest_spans_running_then():
+    run = Span("orchestration", None, 0.0, 10.0, 0)
+    ingest = Span("ingest", "ingestion", 1.0, 4.0, 1)
+    dbt_step = Span("dbt gaps & wrap-up", None, 5.0, 9.0, 1)
+    model = Span("dbt marts", None, 5.0, 8.0, 2)
+    test = Span("dbt tests", None, 6.0, 9.0, 2)  # runs beside the model on dbt's second thread
+    owned = owned_seconds([run, ingest, dbt_step, model, test])
+    assert owned == pytest.approx([3.0, 3.0, 0.0, 2.0, 2.0])
+    assert sum(owned) == pytest.approx(10.0)
+
+
+def test_peak_rss_per_stage_from_its_own_samples_or_the_samples_around_it():
+    run = Span("orchestration", None, 0.0, 10.0, 0)
+    ingest = Span("ingest", None, 1.0, 4.0, 1)
+    publish = Span("publish", None, 6.02, 6.05, 1)  # shorter than the sampling interval
+    samples = [(0.5, 100), (2.0, 500), (3.0, 300), (5.0, 200), (6.0, 250), (6.1, 260), (9.0, 150)]
+    peaks = peak_rss([run, ingest, publish], samples, key=lambda s: s.stage)
+    assert peaks == {"orchestration": 260, "ingest": 500, "publish": 260}
+
+
+def test_tree_rss_counts_child_processes():
+    alone = tree_rss_bytes(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "import time; x = bytearray(200 * 2**20); time.sleep(30)"])
+    try:
+        for _ in range(100):  # until the child has touched its 200 MiB
+            if tree_rss_bytes(os.getpid()) > alone + 150 * 2**20:
+                break
+            subprocess.run(["sleep", "0.1"], check=True)
+        assert tree_rss_bytes(os.getpid()) > alone + 150 * 2**20
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.mark.e2e
+def test_bench_measures_every_stage_of_a_full_run(isolated_env):
+    main = data_paths(isolated_env)
+    result = CliRunner().invoke(app, ["bench", "--people", str(PEOPLE), "--seed", str(SEED)])
+    assert result.exit_code == 0, result.output
+    assert "floor: DuckDB reads landing" in result.output
+
+    report = json.loads((isolated_env / "bench" / f"bench-{PEOPLE}.json").read_text())
+    for key in ("total_wall_s", "peak_rss_bytes", "floor_wall_s", "people", "seed", "source_rows",
+                "ratio_to_floor", "stages", "identity_resolution", "machine", "timestamp"):  # fmt: skip
+        assert key in report, key
+    assert (report["people"], report["seed"]) == (PEOPLE, SEED)
+
+    stages = {s["stage"]: s for s in report["stages"]}
+    for name in ("ingest", "dbt start-up", "dbt staging", "dbt intermediate", "dbt marts", "dbt tests",
+                 "match quality", "publish", "orchestration"):  # fmt: skip
+        assert name in stages, name
+    assert all(s["wall_s"] > 0 for s in report["stages"])
+    # Stages partition the run: their times add up to the total (up to rounding).
+    total = report["total_wall_s"]
+    assert sum(s["wall_s"] for s in report["stages"]) <= total + 0.001 * len(stages)
+    assert sum(s["wall_s"] for s in report["stages"]) == pytest.approx(total, abs=0.001 * len(stages))
+
+    idle = _idle_python_rss()
+    assert report["peak_rss_bytes"] > idle
+    assert all(idle < s["peak_rss_bytes"] <= report["peak_rss_bytes"] for s in report["stages"])
+
+    # Rows: what ingestion read is what the generator wrote; the tables the models built are counted.
+    summary = json.loads((bench_paths(main, PEOPLE).truth / "summary.json").read_text())
+    assert report["source_rows"] == stages["ingest"]["rows"] == summary["total_rows"]
+    assert stages["ingest"]["rows_per_s"] == pytest.approx(report["source_rows"] / stages["ingest"]["wall_s"], rel=0.01)
+    assert stages["dbt marts"]["rows"] > 0 and stages["dbt intermediate"]["rows"] > 0
+    assert stages["dbt staging"]["rows_per_s"] is None  # views: built by their readers
+
+    identity = report["identity_resolution"]
+    assert identity["stages"] == ["dbt intermediate", "match quality"]
+    assert identity["wall_s"] == pytest.approx(
+        stages["dbt intermediate"]["wall_s"] + stages["match quality"]["wall_s"], abs=0.002
+    )
+
+    assert report["floor_wall_s"] > 0
+    assert report["floor_rows"] == report["source_rows"]  # DuckDB read the same rows
+    assert report["ratio_to_floor"] == pytest.approx(total / report["floor_wall_s"], rel=0.02)  # floor rounded to ms
+    assert report["machine"]["cpu_count"] == os.cpu_count()
+    assert set(report["machine"]["versions"]) >= {"duckdb", "polars", "dagster", "dbt-core"}
+
+    # The sample is reused while people and seed match; the bench's runs stay out of the main instance.
+    assert prepare_sample(bench_paths(main, PEOPLE), PEOPLE, SEED) is None
+    assert (bench_paths(main, PEOPLE).dagster_home / "dagster.yaml").exists()
+    assert not (isolated_env / "dagster_home").exists()
