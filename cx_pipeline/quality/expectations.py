@@ -75,11 +75,19 @@ def _pandas(frame: pl.DataFrame):
 def validate_frame(frame: pl.DataFrame, suite: dict[str, Any], suite_path: Path) -> Measurement:
     """Run `suite` on `frame`; one finding per expectation, the failing rows' keys as the sample."""
     import great_expectations as gx
+    from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     row_key = list(suite["meta"]["row_key"])
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    # In memory only: no docs site folder, no analytics, no progress bars on stderr.
+    context = gx.get_context(
+        mode="ephemeral",
+        project_config=DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+            analytics_enabled=False,
+            progress_bars={"globally": False, "metric_calculations": False},
+        ),
+    )
     try:
         expectation_suite = gx.ExpectationSuite(
             name=suite["name"], expectations=suite["expectations"], meta=suite.get("meta") or {}
