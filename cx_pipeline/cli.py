@@ -139,10 +139,12 @@ def versions(data_dir: DataDirOption = None) -> None:
 
     paths = _paths(data_dir)
     current = current_version(paths)
+    kept = list_versions(paths)
     table = Table()
-    for column in ("version", "published at", "run", "checks failed", "live"):
+    table.add_column("version", no_wrap=True, min_width=max((len(v) for v in kept), default=7))
+    for column in ("published at", "run", "checks failed", "live"):
         table.add_column(column)
-    for version in reversed(list_versions(paths)):
+    for version in reversed(kept):
         manifest = read_manifest(paths.versions / version) or {}
         failed = sum(1 for c in manifest.get("checks", []) if c.get("passed") is False)
         table.add_row(version, manifest.get("published_at", "?"), manifest.get("run_id", "?")[:8], str(failed),

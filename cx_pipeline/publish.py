@@ -166,7 +166,9 @@ def _prune(paths: DataPaths, keep: int, current: str) -> list[str]:
     versions = list_versions(paths)
     doomed = [v for v in versions[:-keep] if v != current] if len(versions) > keep else []
     for version in doomed:
-        shutil.rmtree(paths.versions / version)
+        # Out of the list first (atomic), then deleted: a kill mid-delete leaves a leftover, not a broken version.
+        leftover = (paths.versions / version).rename(paths.versions / f"{version}{TEMPORARY_SUFFIX}")
+        shutil.rmtree(leftover)
     return doomed
 
 
