@@ -28,22 +28,41 @@ def instance(paths: DataPaths) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(paths.dagster_home))
 
 
-def execute(paths: DataPaths, selection: dg.AssetSelection) -> dg.ExecuteInProcessResult:
+def execute(paths: DataPaths, selection: dg.AssetSelection, tags: dict | None = None) -> dg.ExecuteInProcessResult:
     from cx_pipeline.definitions import defs
 
     name = f"test_selection_{next(_job_numbers)}"
     job = dg.Definitions.merge(defs, dg.Definitions(jobs=[dg.define_asset_job(name, selection=selection)]))
     with instance(paths) as dagster:
-        return job.resolve_job_def(name).execute_in_process(instance=dagster, raise_on_error=False)
+        return job.resolve_job_def(name).execute_in_process(instance=dagster, raise_on_error=False, tags=tags)
 
 
-def run_checks(paths: DataPaths, *asset_paths: str, rebuild: bool = False) -> dg.ExecuteInProcessResult:
-    """Run every check of the given assets (e.g. "ingested/orders"), and rebuild them first if asked."""
-    keys = [dg.AssetKey(p.split("/")) for p in asset_paths]
-    selection = dg.AssetSelection.checks_for_assets(*keys)
+def quality_checks_of(*asset_paths: str) -> dg.AssetSelection:
+    """The quality checks (not the dbt tests, which need dbt) of the given assets, e.g. "marts/dim_customers"."""
+    from cx_pipeline.defs.quality import quality_checks
+
+    wanted = {dg.AssetKey(p.split("/")) for p in asset_paths}
+    keys = [key for definition in quality_checks for key in definition.check_keys if key.asset_key in wanted]
+    return dg.AssetSelection.checks(*keys)
+
+
+def run_checks(
+    paths: DataPaths, *asset_paths: str, rebuild: bool = False, tags: dict | None = None
+) -> dg.ExecuteInProcessResult:
+    """Run the quality checks of the given assets, rebuilding the assets first if asked."""
+    selection = quality_checks_of(*asset_paths)
     if rebuild:
-        selection = selection | dg.AssetSelection.assets(*keys)
-    return execute(paths, selection)
+        selection = selection | dg.AssetSelection.assets(*[dg.AssetKey(p.split("/")) for p in asset_paths])
+    return execute(paths, selection, tags=tags)
+
+
+def warehouse(paths: DataPaths, *statements: str) -> None:
+    """Change the working database (as a bad dbt change would)."""
+    import duckdb
+
+    with duckdb.connect(str(paths.warehouse)) as con:
+        for statement in statements:
+            con.execute(statement)
 
 
 def publish(paths: DataPaths) -> dg.ExecuteInProcessResult:

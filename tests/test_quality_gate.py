@@ -12,38 +12,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 import yaml
 
-from cx_pipeline.defs.quality import quality_checks
 from cx_pipeline.paths import DataPaths
 from cx_pipeline.publish import read_manifest
 from cx_pipeline.quality.settings import QUALITY_CONFIG, QUALITY_CONFIG_ENV
-from gate_helpers import alerts, evaluations, execute, failure_message, publish, published_digests
+from gate_helpers import alerts, evaluations, failure_message, publish, published_digests, run_checks, warehouse
 
 pytestmark = pytest.mark.e2e
 
 
-def _checks_of(*asset_paths: str) -> dg.AssetSelection:
-    """The quality checks (not the dbt tests, which need dbt) of the given assets."""
-    wanted = {dg.AssetKey(p.split("/")) for p in asset_paths}
-    keys = [key for definition in quality_checks for key in definition.check_keys if key.asset_key in wanted]
-    return dg.AssetSelection.checks(*keys)
-
-
 def _run(paths: DataPaths, asset: str, rebuild: bool) -> dg.ExecuteInProcessResult:
-    selection = _checks_of(asset)
-    if rebuild:
-        selection = selection | dg.AssetSelection.assets(dg.AssetKey(asset.split("/")))
-    return execute(paths, selection)
+    return run_checks(paths, asset, rebuild=rebuild)
 
 
-def _warehouse(paths: DataPaths, *statements: str) -> None:
-    with duckdb.connect(str(paths.warehouse)) as con:
-        for statement in statements:
-            con.execute(statement)
+_warehouse = warehouse
 
 
 def _rewrite_csv(path: Path, change: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
