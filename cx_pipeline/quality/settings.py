@@ -73,8 +73,11 @@ class QualitySettings:
 
 def _error(path: Path, prefix: str, error: ValidationError) -> QualityConfigError:
     first = error.errors()[0]
-    where = ".".join([prefix, *(str(part) for part in first["loc"])]).strip(".") or "<top>"
-    return QualityConfigError(f"{path}: {where}: {first['msg']}")
+    where = prefix
+    for part in first["loc"]:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}"
+    message = first["msg"].removeprefix("Value error, ")
+    return QualityConfigError(f"{path}: {where.strip('.') or '<top>'}: {message}")
 
 
 def parse_quality_settings(doc: Any, path: Path, registry: Registry) -> QualitySettings:
