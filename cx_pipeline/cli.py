@@ -89,9 +89,8 @@ def _execute_job(job_name: str, paths: DataPaths) -> bool:
 
 def _print_published(paths: DataPaths) -> None:
     manifest = json.loads((paths.published / "manifest.json").read_text(encoding="utf-8"))
-    console.print(
-        f"Published [bold]{paths.published_db}[/bold] version {manifest.get('version', '?')} at {manifest['published_at']}"
-    )
+    version = manifest.get("version", "?")
+    console.print(f"Published [bold]{paths.published_db}[/bold] version {version} at {manifest['published_at']}")
     _print_row_counts("mart", manifest["row_counts"])
     warned = [f"{c['check']} on {c['asset']}" for c in manifest.get("checks", []) if c.get("passed") is False]
     if warned:
@@ -154,7 +153,9 @@ def versions(data_dir: DataDirOption = None) -> None:
 
 @app.command()
 def rollback(
-    to: Annotated[str | None, typer.Option("--to", help="Version to put back (default: the one before the live one).")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Version to put back (default: the one before the live one).")
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Put a kept published version back, atomically (see `cx-pipeline versions`)."""

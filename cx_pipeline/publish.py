@@ -133,7 +133,9 @@ def publish_marts(
                 source = f"work.{WORKING_MARTS_SCHEMA}.{_quote(mart)}"
                 con.execute(f"create table pub.main.{_quote(mart)} as select * from {source}")
                 row_counts[mart] = con.execute(f"select count(*) from pub.main.{_quote(mart)}").fetchall()[0][0]
-                con.execute(f"copy pub.main.{_quote(mart)} to {_sql_string(building / f'{mart}.parquet')} (format parquet)")
+                con.execute(
+                    f"copy pub.main.{_quote(mart)} to {_sql_string(building / f'{mart}.parquet')} (format parquet)"
+                )
             con.execute("detach pub")
             con.execute("detach work")
 
@@ -180,7 +182,9 @@ def list_versions(paths: DataPaths) -> list[str]:
     if not paths.versions.exists():
         return []
     return sorted(
-        p.name for p in paths.versions.iterdir() if p.is_dir() and not p.name.endswith(TEMPORARY_SUFFIX) and (p / MANIFEST).exists()
+        p.name
+        for p in paths.versions.iterdir()
+        if p.is_dir() and not p.name.endswith(TEMPORARY_SUFFIX) and (p / MANIFEST).exists()
     )
 
 
@@ -214,6 +218,10 @@ def rollback(paths: DataPaths, to: str | None = None) -> dict[str, Any]:
         marts = list(manifest.get("row_counts", {}))
         token = f"rollback.{os.getpid()}"
         staged = _stage_copies(source, paths.published, [DATABASE, *(f"{m}.parquet" for m in marts)], token)
-        live = {**manifest, "rolled_back_at": datetime.now(UTC).isoformat(timespec="seconds"), "rolled_back_from": current}
+        live = {
+            **manifest,
+            "rolled_back_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "rolled_back_from": current,
+        }
         _swap_into_place(paths, staged, live, token)
     return live

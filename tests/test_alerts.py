@@ -86,8 +86,11 @@ def channels_configured(alert_server: AlertServer, monkeypatch: pytest.MonkeyPat
 
 
 def _break_future_events(paths) -> None:
-    warehouse(paths, "update marts.fct_touchpoints set occurred_at = now() + interval 40 day "
-                     "where touchpoint_id in (select touchpoint_id from marts.fct_touchpoints order by 1 limit 2)")
+    warehouse(
+        paths,
+        "update marts.fct_touchpoints set occurred_at = now() + interval 40 day "
+        "where touchpoint_id in (select touchpoint_id from marts.fct_touchpoints order by 1 limit 2)",
+    )
 
 
 def _secrets_absent(text: str) -> bool:
@@ -125,7 +128,9 @@ def test_a_failed_check_alerts_the_webhook_and_slack_with_its_runbook(run_copy, 
 
 
 @pytest.mark.e2e
-def test_an_unreachable_webhook_is_reported_without_its_secret_and_changes_nothing_else(run_copy, alert_server, monkeypatch, caplog):
+def test_an_unreachable_webhook_is_reported_without_its_secret_and_changes_nothing_else(
+    run_copy, alert_server, monkeypatch, caplog
+):
     paths = run_copy
     alert_server.status = 500
     monkeypatch.setenv("CX_ALERT_WEBHOOK_URL", f"{alert_server.url}/hooks/{WEBHOOK_SECRET}")
@@ -152,7 +157,9 @@ def test_without_configuration_alerts_go_to_the_file_and_the_log_only(tmp_path, 
 
 
 def test_slack_messages_are_text_for_people(tmp_path, alert_server):
-    notifier = Notifier(tmp_path / "alerts.jsonl", slack=SlackTarget(SLACK_TOKEN, "#c", f"{alert_server.url}/slack/api/"))
+    notifier = Notifier(
+        tmp_path / "alerts.jsonl", slack=SlackTarget(SLACK_TOKEN, "#c", f"{alert_server.url}/slack/api/")
+    )
     alert = Alert(kind="check_failed", severity="warn", title="t", summary="s", runbook="docs/runbooks/freshness.md")
     assert notifier.send(alert)["slack"] == "sent"
     assert alert_server.received[0].fields()["text"].startswith("[WARN] t (not blocking)")

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.e2e
 def test_clean_data_passes_every_check_and_publishes(pipeline_run):
     paths, result = pipeline_run.paths, pipeline_run.result
     assert result.success
-    failed = [(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations() if not e.passed]
+    failed = [
+        (e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations() if not e.passed
+    ]
     assert failed == []
     manifest = read_manifest(paths.published)
     assert manifest["run_id"] == result.run_id
@@ -39,7 +41,9 @@ def test_clean_data_passes_every_check_and_publishes(pipeline_run):
     results = paths.quality / result.run_id
     gx = json.loads((results / "ingested.orders.gx_suite.json").read_text())
     assert gx["passed"] and gx["validation"]["success"] and gx["runbook"] == "docs/runbooks/gx_suite.md"
-    assert len(list(results.glob("*.json"))) == len({c for c in checked if not c[1].startswith(("not_null", "unique", "relationships", "accepted"))})
+    assert len(list(results.glob("*.json"))) == len(
+        {c for c in checked if not c[1].startswith(("not_null", "unique", "relationships", "accepted"))}
+    )
     assert not [a for a in read_alerts(paths.alerts) if a["run_id"] == result.run_id]
     assert (paths.versions / manifest["version"] / "cx_marts.duckdb").exists()
 
@@ -93,7 +97,10 @@ def test_an_inconsistency_in_the_landing_data_fails_the_run(run_copy):
     surveys = paths.landing_dir("surveys") / "surveys.csv"
     frame = pl.read_csv(surveys, infer_schema=False)
     frame.with_columns(
-        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("2031-01-01T09:00:00+09:00")).otherwise("responded_at").alias("responded_at")
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("2031-01-01T09:00:00+09:00"))
+        .otherwise("responded_at")
+        .alias("responded_at")
     ).write_csv(surveys)
 
     result = execute(paths, dg.AssetSelection.all())
@@ -123,7 +130,9 @@ def test_a_failing_dbt_error_test_blocks_publishing(run_copy):
     test = evaluations(result)[("staging/stg_cx__touchpoints", name)]
     assert not test.passed and test.severity == dg.AssetCheckSeverity.ERROR
     assert test.metadata["runbook"].value.endswith("docs/runbooks/dbt_unique_combination_of_columns.md")
-    assert not any(e.asset_key == dg.AssetKey(["published", "cx_marts"]) for e in result.get_asset_materialization_events())
+    assert not any(
+        e.asset_key == dg.AssetKey(["published", "cx_marts"]) for e in result.get_asset_materialization_events()
+    )
     [alert] = [a for a in read_alerts(paths.alerts) if a["check"] == name]
     assert alert["runbook"] == "docs/runbooks/dbt_unique_combination_of_columns.md" and alert["blocking"]
     assert published_digests(paths) == before

@@ -46,7 +46,9 @@ def _leftovers(paths: DataPaths) -> list[Path]:
 
 def test_every_publish_is_kept_up_to_the_configured_number(run_copy):
     paths = run_copy
-    versions = [publish_marts(paths, mart_model_names(), run_id=f"run{i:05d}", keep_versions=3).version for i in range(5)]
+    versions = [
+        publish_marts(paths, mart_model_names(), run_id=f"run{i:05d}", keep_versions=3).version for i in range(5)
+    ]
     assert list_versions(paths) == versions[-3:]
     assert current_version(paths) == versions[-1]
     manifest = read_manifest(paths.versions / versions[-1])
@@ -54,7 +56,7 @@ def test_every_publish_is_kept_up_to_the_configured_number(run_copy):
     assert manifest["row_counts"]["dim_customers"] == _counts(paths.published_db)[0]
     # the live manifest is the version's manifest, and the live files are copies of the version's
     assert read_manifest(paths.published) == manifest
-    assert (paths.published_db.read_bytes() == (paths.versions / versions[-1] / "cx_marts.duckdb").read_bytes())
+    assert paths.published_db.read_bytes() == (paths.versions / versions[-1] / "cx_marts.duckdb").read_bytes()
 
 
 def test_rollback_puts_the_previous_version_back_and_can_be_undone(run_copy, tmp_path):
@@ -72,7 +74,9 @@ def test_rollback_puts_the_previous_version_back_and_can_be_undone(run_copy, tmp
     assert _counts(paths.published_db) == full_counts
     assert current_version(paths) == full
     with duckdb.connect() as con:  # the Parquet files went back too
-        rows = con.execute(f"select count(*) from read_parquet('{paths.published / 'dim_customers.parquet'}')").fetchone()[0]
+        rows = con.execute(
+            f"select count(*) from read_parquet('{paths.published / 'dim_customers.parquet'}')"
+        ).fetchone()[0]
     assert rows == full_counts[0]
 
     runner = CliRunner()

@@ -42,9 +42,15 @@ def _rewrite_csv(path: Path, change: Callable[[pl.DataFrame], pl.DataFrame]) -> 
 def _epoch_zero_order(paths: DataPaths) -> None:
     """An order dated 1970-01-01 (a default date): valid for ingestion, implausible for the suite."""
     path = paths.landing_dir("orders") / "orders.csv"
-    _rewrite_csv(path, lambda f: f.with_columns(
-        pl.when(pl.int_range(pl.len()) < 3).then(pl.lit("1970-01-01T00:00:00+00:00")).otherwise("ordered_at").alias("ordered_at")
-    ))
+    _rewrite_csv(
+        path,
+        lambda f: f.with_columns(
+            pl.when(pl.int_range(pl.len()) < 3)
+            .then(pl.lit("1970-01-01T00:00:00+00:00"))
+            .otherwise("ordered_at")
+            .alias("ordered_at")
+        ),
+    )
 
 
 def _new_column(paths: DataPaths) -> None:
@@ -61,20 +67,31 @@ def _lost_rows(paths: DataPaths) -> None:
 def _broken_timestamps(paths: DataPaths) -> None:
     """A fifth of the email events with a timestamp format ingestion does not read."""
     path = paths.landing_dir("email_events") / "email_events.csv"
-    _rewrite_csv(path, lambda f: f.with_columns(
-        pl.when(pl.int_range(pl.len()) % 5 == 0).then(pl.lit("12/03/2024 01:00")).otherwise("event_ts").alias("event_ts")
-    ))
+    _rewrite_csv(
+        path,
+        lambda f: f.with_columns(
+            pl.when(pl.int_range(pl.len()) % 5 == 0)
+            .then(pl.lit("12/03/2024 01:00"))
+            .otherwise("event_ts")
+            .alias("event_ts")
+        ),
+    )
 
 
 def _no_activity_customers(paths: DataPaths) -> None:
-    _warehouse(paths, "update marts.dim_customers set touchpoint_count = 0 "
-                      "where customer_id in (select customer_id from marts.dim_customers order by customer_id limit 3)")
+    _warehouse(
+        paths,
+        "update marts.dim_customers set touchpoint_count = 0 "
+        "where customer_id in (select customer_id from marts.dim_customers order by customer_id limit 3)",
+    )
 
 
 def _orders_silo(paths: DataPaths) -> None:
     """Orders records no longer link: each its own customer."""
-    _warehouse(paths, "update marts.customer_identity_links set customer_id = 'silo-' || source_record_id "
-                      "where source = 'orders'")
+    _warehouse(
+        paths,
+        "update marts.customer_identity_links set customer_id = 'silo-' || source_record_id where source = 'orders'",
+    )
 
 
 def _over_merge(paths: DataPaths) -> None:
@@ -83,15 +100,21 @@ def _over_merge(paths: DataPaths) -> None:
 
 
 def _future_touchpoints(paths: DataPaths) -> None:
-    _warehouse(paths, "update marts.fct_touchpoints set occurred_at = now() + interval 30 day "
-                      "where touchpoint_id in (select touchpoint_id from marts.fct_touchpoints "
-                      "where source = 'surveys' order by touchpoint_id limit 3)")
+    _warehouse(
+        paths,
+        "update marts.fct_touchpoints set occurred_at = now() + interval 30 day "
+        "where touchpoint_id in (select touchpoint_id from marts.fct_touchpoints "
+        "where source = 'surveys' order by touchpoint_id limit 3)",
+    )
 
 
 def _orders_moved_back(paths: DataPaths) -> None:
     """Every order 800 days earlier: before the customer's first contact."""
-    _warehouse(paths, "update marts.fct_touchpoints set occurred_at = occurred_at - interval 800 day "
-                      "where touchpoint_type = 'order_placed'")
+    _warehouse(
+        paths,
+        "update marts.fct_touchpoints set occurred_at = occurred_at - interval 800 day "
+        "where touchpoint_type = 'order_placed'",
+    )
 
 
 ERROR_CHECKS = [
@@ -108,7 +131,9 @@ ERROR_CHECKS = [
 ]
 
 
-@pytest.mark.parametrize(("check", "asset", "make_bad", "rebuild"), ERROR_CHECKS, ids=[f"{c}-{a}" for c, a, *_ in ERROR_CHECKS])
+@pytest.mark.parametrize(
+    ("check", "asset", "make_bad", "rebuild"), ERROR_CHECKS, ids=[f"{c}-{a}" for c, a, *_ in ERROR_CHECKS]
+)
 def test_an_error_check_fails_on_its_bad_sample_and_blocks_publishing(run_copy, check, asset, make_bad, rebuild):
     paths = run_copy
     before = published_digests(paths)
@@ -123,7 +148,9 @@ def test_an_error_check_fails_on_its_bad_sample_and_blocks_publishing(run_copy, 
     assert "**no**" in metadata["findings"].value  # the failing figures are shown
     assert Path(metadata["results"].value).exists()
 
-    alert = [a for a in alerts(paths) if a["kind"] == "check_failed" and a["check"] == check and a["asset"] == asset][-1]
+    alert = [a for a in alerts(paths) if a["kind"] == "check_failed" and a["check"] == check and a["asset"] == asset][
+        -1
+    ]
     assert alert["runbook"] == f"docs/runbooks/{check}.md" and alert["blocking"] and alert["failing"]
 
     published = publish(paths)
@@ -145,9 +172,20 @@ def test_failing_rows_and_observed_values_are_in_the_metadata(run_copy):
 
 WARN_CHECKS = [
     ("freshness", "ingested/web_events", lambda paths: _age_landing(paths, "web_events", days=10)),
-    ("siloed_customers", "marts/dim_customers", lambda paths: _warehouse(paths, "update marts.dim_customers set department_count = 1")),
-    ("junk_identifiers", "marts/customer_contact_points", lambda paths: _warehouse(
-        paths, "update intermediate.int_identity__identifiers_guarded set guard = 'junk_value' where identifier_type = 'phone'")),
+    (
+        "siloed_customers",
+        "marts/dim_customers",
+        lambda paths: _warehouse(paths, "update marts.dim_customers set department_count = 1"),
+    ),
+    (
+        "junk_identifiers",
+        "marts/customer_contact_points",
+        lambda paths: _warehouse(
+            paths,
+            "update intermediate.int_identity__identifiers_guarded set guard = 'junk_value' "
+            "where identifier_type = 'phone'",
+        ),
+    ),
 ]
 
 
@@ -203,7 +241,9 @@ def test_fixing_the_data_and_rerunning_the_check_lets_publish_through(run_copy):
     _run(paths, "marts/fct_touchpoints", rebuild=False)
     assert not publish(paths).success
 
-    _warehouse(paths, "update marts.fct_touchpoints set occurred_at = occurred_at - interval 3 year where occurred_at > now()")
+    _warehouse(
+        paths, "update marts.fct_touchpoints set occurred_at = occurred_at - interval 3 year where occurred_at > now()"
+    )
     rerun = evaluations(_run(paths, "marts/fct_touchpoints", rebuild=False))
     assert rerun[("marts/fct_touchpoints", "future_events")].passed
     assert publish(paths).success
@@ -214,7 +254,9 @@ def test_a_check_that_cannot_run_fails_and_blocks(run_copy, monkeypatch):
     import cx_pipeline.quality.expectations as expectations
 
     monkeypatch.setattr(expectations, "MART_SUITES", run_copy.root / "no_such_folder")
-    evaluation = evaluations(_run(run_copy, "marts/fct_touchpoints", rebuild=False))[("marts/fct_touchpoints", "gx_suite")]
+    evaluation = evaluations(_run(run_copy, "marts/fct_touchpoints", rebuild=False))[
+        ("marts/fct_touchpoints", "gx_suite")
+    ]
     assert not evaluation.passed and "no suite file" in evaluation.metadata["summary"].value
     assert not publish(run_copy).success
 
@@ -228,5 +270,7 @@ def test_publish_refuses_marts_rebuilt_since_their_checks_ran(run_copy):
     before = published_digests(run_copy)
     published = publish(run_copy)
     assert not published.success
-    assert "future_events on marts/fct_touchpoints: not evaluated since its asset was last built" in failure_message(published)
+    assert "future_events on marts/fct_touchpoints: not evaluated since its asset was last built" in failure_message(
+        published
+    )
     assert published_digests(run_copy) == before

@@ -13,7 +13,12 @@ from cx_pipeline.defs.quality import gated_checks
 from cx_pipeline.ingest.registry import load_registry
 from cx_pipeline.quality.catalog import all_checks
 from cx_pipeline.quality.expectations import load_suite, mart_suite_path, missing_suites, source_suite_path
-from cx_pipeline.quality.settings import QUALITY_CONFIG, QualityConfigError, load_quality_settings, parse_quality_settings
+from cx_pipeline.quality.settings import (
+    QUALITY_CONFIG,
+    QualityConfigError,
+    load_quality_settings,
+    parse_quality_settings,
+)
 
 REGISTRY = load_registry()
 
@@ -48,10 +53,14 @@ def _broken(change) -> dict:
         (lambda d: d["checks"]["quarantine_rate"].__setitem__("severity", "fatal"), "checks.quarantine_rate.severity"),
         (lambda d: d["checks"]["quarantine_rate"].__setitem__("max_rate", 1.5), "checks.quarantine_rate.max_rate"),
         (lambda d: d["checks"]["freshness"].__setitem__("max_age", 3), "checks.freshness.max_age"),
-        (lambda d: d["checks"]["conflicting_attributes"]["max_rate"].__setitem__("shoe_size", 0.1),
-         "checks.conflicting_attributes.max_rate: "),
-        (lambda d: d["checks"]["timeline_order"]["rules"][0]["must_follow"].__setitem__("departments", ["finance"]),
-         "checks.timeline_order.rules[0].must_follow.departments"),
+        (
+            lambda d: d["checks"]["conflicting_attributes"]["max_rate"].__setitem__("shoe_size", 0.1),
+            "checks.conflicting_attributes.max_rate: ",
+        ),
+        (
+            lambda d: d["checks"]["timeline_order"]["rules"][0]["must_follow"].__setitem__("departments", ["finance"]),
+            "checks.timeline_order.rules[0].must_follow.departments",
+        ),
         (lambda d: d["checks"]["junk_identifiers"].__setitem__("guards", ["junk"]), "checks.junk_identifiers.guards"),
         (lambda d: d["publish"].__setitem__("keep_versions", 0), "publish.keep_versions"),
         (lambda d: d["alerts"].__setitem__("runbook_base_url", "wiki/runbooks"), "alerts.runbook_base_url"),

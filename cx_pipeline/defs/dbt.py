@@ -84,12 +84,17 @@ def cx_dbt_models(
     target = paths.dbt_runs / context.run_id
     runbooks = dbt_check_runbooks()
     base_url = load_quality_settings().runbook_base_url
-    for event in dbt.cli(["build", "--vars", json.dumps(dbt_rule_vars())], context=context, target_path=target).stream():
+    for event in dbt.cli(
+        ["build", "--vars", json.dumps(dbt_rule_vars())], context=context, target_path=target
+    ).stream():
         if isinstance(event, dg.AssetCheckResult):
             link = runbooks[dg.AssetCheckKey(event.asset_key, event.check_name)]
             url = link.url(base_url)
             event = event.with_metadata(
-                {**event.metadata, "runbook": dg.MetadataValue.url(url) if url else dg.MetadataValue.path(str(link.path))}
+                {
+                    **event.metadata,
+                    "runbook": dg.MetadataValue.url(url) if url else dg.MetadataValue.path(str(link.path)),
+                }
             )
             if not event.passed:
                 _alert_failed_test(context, event, link, url, alerts, paths, target)

@@ -73,10 +73,16 @@ def _findings_table(findings: list[Finding]) -> dg.MarkdownMetadataValue:
     lines = ["| subject | value | limit | of | passed | note |", "| --- | ---: | ---: | ---: | --- | --- |"]
     for f in findings[:MAX_FINDING_ROWS]:
         value = f.as_dict()["value"]
-        shown = "n/a" if value is None else (f"{value:.4f}" if isinstance(value, float) and not value.is_integer() else f"{value:,.0f}")
+        shown = (
+            "n/a"
+            if value is None
+            else (f"{value:.4f}" if isinstance(value, float) and not value.is_integer() else f"{value:,.0f}")
+        )
         of = f"{f.count:,} / {f.total:,}" if f.count is not None and f.total is not None else ""
         note = f.note.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {f.subject} | {shown} | {f.bound} {f.limit:g} | {of} | {'yes' if f.passed else '**no**'} | {note} |")
+        lines.append(
+            f"| {f.subject} | {shown} | {f.bound} {f.limit:g} | {of} | {'yes' if f.passed else '**no**'} | {note} |"
+        )
     if len(findings) > MAX_FINDING_ROWS:
         lines.append(f"| ... {len(findings) - MAX_FINDING_ROWS} more in the results file | | | | | |")
     return dg.MetadataValue.md("\n".join(lines))
@@ -182,8 +188,15 @@ def _source_checks(check: SourceCheck, registry: Registry, settings: QualitySett
         for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
             spec = registry.source(key.asset_key.path[-1])
             measurement = _measure_safely(lambda: check.measure(spec, params, ctx))
-            yield report(context, check=check.name, asset_key=key.asset_key, measurement=measurement,
-                         settings=settings, paths=ctx.paths, alerts=alerts)
+            yield report(
+                context,
+                check=check.name,
+                asset_key=key.asset_key,
+                measurement=measurement,
+                settings=settings,
+                paths=ctx.paths,
+                alerts=alerts,
+            )
 
     return _run
 
@@ -214,8 +227,15 @@ def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings
 
         for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
             measurement = _measure_safely(lambda: validate(key.asset_key.path[-1]))
-            yield report(context, check=GX_SUITE, asset_key=key.asset_key, measurement=measurement,
-                         settings=settings, paths=ctx.paths, alerts=alerts)
+            yield report(
+                context,
+                check=GX_SUITE,
+                asset_key=key.asset_key,
+                measurement=measurement,
+                settings=settings,
+                paths=ctx.paths,
+                alerts=alerts,
+            )
 
     return _run
 
@@ -231,7 +251,9 @@ def _warehouse_check(check: WarehouseCheck, registry: Registry, settings: Qualit
         additional_deps=[dg.AssetKey(list(r)) for r in check.reads],
         metadata=_spec_metadata(check.name, settings),
     )
-    def _run(context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource) -> dg.AssetCheckResult:
+    def _run(
+        context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource
+    ) -> dg.AssetCheckResult:
         settings, ctx = _context(cx_data, registry)
         params = settings.params(check.name)
 
@@ -239,8 +261,15 @@ def _warehouse_check(check: WarehouseCheck, registry: Registry, settings: Qualit
             with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
                 return check.measure(con, params, ctx)
 
-        return report(context, check=check.name, asset_key=asset_key, measurement=_measure_safely(measure),
-                      settings=settings, paths=ctx.paths, alerts=alerts)
+        return report(
+            context,
+            check=check.name,
+            asset_key=asset_key,
+            measurement=_measure_safely(measure),
+            settings=settings,
+            paths=ctx.paths,
+            alerts=alerts,
+        )
 
     return _run
 

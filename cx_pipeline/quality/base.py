@@ -52,7 +52,11 @@ class Finding:
             return f"{self.subject}: not measured" + (f" - {self.note}" if self.note else "")
         relation = ">" if self.bound == "max" else "<"
         ratio = f" ({self.count:,} of {self.total:,})" if self.count is not None and self.total is not None else ""
-        verdict = f"{_fmt(self.value)}{ratio}" if self.passed else f"{_fmt(self.value)}{ratio} {relation} {self.bound} {_fmt(self.limit)}"
+        verdict = (
+            f"{_fmt(self.value)}{ratio}"
+            if self.passed
+            else f"{_fmt(self.value)}{ratio} {relation} {self.bound} {_fmt(self.limit)}"
+        )
         return f"{self.subject}: {verdict}" + (f" - {self.note}" if self.note else "")
 
     def as_dict(self) -> dict[str, Any]:

@@ -48,17 +48,25 @@ def load_suite(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SuiteFileError(f"{path}: no suite file; every source and mart needs one (see expectations/README.md)") from None
+        raise SuiteFileError(
+            f"{path}: no suite file; every source and mart needs one (see expectations/README.md)"
+        ) from None
     except ValueError as error:
         raise SuiteFileError(f"{path}: not valid JSON: {error}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not isinstance(doc.get("expectations"), list):
+    if (
+        not isinstance(doc, dict)
+        or not isinstance(doc.get("name"), str)
+        or not isinstance(doc.get("expectations"), list)
+    ):
         raise SuiteFileError(f"{path}: a suite has a `name` and a list of `expectations`")
     row_key = (doc.get("meta") or {}).get("row_key")
     if not isinstance(row_key, list) or not row_key or not all(isinstance(c, str) for c in row_key):
         raise SuiteFileError(f"{path}: meta.row_key must list the columns that identify a row")
     for i, expectation in enumerate(doc["expectations"]):
         if not isinstance(expectation, dict) or not isinstance(expectation.get("type"), str):
-            raise SuiteFileError(f"{path}: expectations[{i}]: needs a `type` (e.g. expect_column_values_to_not_be_null)")
+            raise SuiteFileError(
+                f"{path}: expectations[{i}]: needs a `type` (e.g. expect_column_values_to_not_be_null)"
+            )
     return doc
 
 
@@ -178,7 +186,9 @@ def scaffold_source_suite(spec: SourceSpec, defaults: RegistryDefaults) -> dict[
         if field.required:
             expectations.append(_expect("expect_column_values_to_not_be_null", column=field.name))
         if field.allowed:
-            expectations.append(_expect("expect_column_values_to_be_in_set", column=field.name, value_set=list(field.allowed)))
+            expectations.append(
+                _expect("expect_column_values_to_be_in_set", column=field.name, value_set=list(field.allowed))
+            )
         if field.min is not None or field.max is not None:
             bounds = {k: v for k, v in (("min_value", field.min), ("max_value", field.max)) if v is not None}
             expectations.append(_expect("expect_column_values_to_be_between", column=field.name, **bounds))
@@ -186,7 +196,9 @@ def scaffold_source_suite(spec: SourceSpec, defaults: RegistryDefaults) -> dict[
         if pattern:
             expectations.append(_expect("expect_column_values_to_match_regex", column=field.name, regex=pattern))
         if field.type == "currency":
-            expectations.append(_expect("expect_column_values_to_be_in_set", column=field.name, value_set=list(defaults.currencies)))
+            expectations.append(
+                _expect("expect_column_values_to_be_in_set", column=field.name, value_set=list(defaults.currencies))
+            )
         if field.type in ("date", "timestamp"):
             expectations.append(
                 _expect("expect_column_values_to_be_between", column=field.name, min_value=EARLIEST_PLAUSIBLE_TIME)

@@ -49,7 +49,9 @@ def conflicting_attributes(
 ) -> Measurement:
     query = f"""
 with observed as (
-    select links.customer_id, attributes.attribute, attributes.attribute_value, attributes.source, attributes.source_record_id
+    select
+        links.customer_id, attributes.attribute, attributes.attribute_value,
+        attributes.source, attributes.source_record_id
     from staging.stg_cx__attributes as attributes
     inner join marts.customer_identity_links as links using (source, source_record_id)
     where attributes.attribute in ({sql_list(params.max_rate)})
@@ -72,8 +74,13 @@ group by customer_id, attribute"""
         ).fetchall()
     }
     findings = [
-        Finding(attribute, rate(*counts.get(attribute, (0, 0))), limit, count=counts.get(attribute, (0, 0))[0],
-                total=counts.get(attribute, (0, 0))[1])
+        Finding(
+            attribute,
+            rate(*counts.get(attribute, (0, 0))),
+            limit,
+            count=counts.get(attribute, (0, 0))[0],
+            total=counts.get(attribute, (0, 0))[1],
+        )
         for attribute, limit in params.max_rate.items()
     ]
     failing = [f.subject for f in findings if not f.passed]
@@ -141,5 +148,6 @@ order by records desc"""
         sample = con.sql(
             f"select * from ({query}) where identifier_type in ({sql_list(failing)}) limit {SAMPLE_ROWS}"
         ).pl()
-    return Measurement(findings=findings, sample=sample, query=query.strip(), facts={"guards_counted": ", ".join(params.guards)})
-
+    return Measurement(
+        findings=findings, sample=sample, query=query.strip(), facts={"guards_counted": ", ".join(params.guards)}
+    )

@@ -35,17 +35,22 @@ class FutureEventsParams(CheckParams):
 def future_events(con: duckdb.DuckDBPyConnection, params: FutureEventsParams, ctx: CheckContext) -> Measurement:
     cutoff = ctx.as_of + timedelta(hours=params.tolerance_hours)
     query = f"select * from marts.fct_touchpoints where occurred_at > {sql_literal(cutoff.isoformat())}::timestamptz"
-    counts = dict(
-        con.execute(f"select source, count(*) from ({query}) group by source").fetchall()
-    )
+    counts = dict(con.execute(f"select source, count(*) from ({query}) group by source").fetchall())
     findings = [
-        Finding(source, float(counts.get(source, 0)), float(params.max_events), note="touchpoints in the future" if counts.get(source) else "")
+        Finding(
+            source,
+            float(counts.get(source, 0)),
+            float(params.max_events),
+            note="touchpoints in the future" if counts.get(source) else "",
+        )
         for source in ctx.registry.sources
     ]
     sample = None
     if any(not f.passed for f in findings):
         sample = con.sql(f"{query} order by occurred_at desc limit {SAMPLE_ROWS}").pl()
-    return Measurement(findings=findings, sample=sample, query=query, facts={"cutoff": cutoff.isoformat(timespec="seconds")})
+    return Measurement(
+        findings=findings, sample=sample, query=query, facts={"cutoff": cutoff.isoformat(timespec="seconds")}
+    )
 
 
 # --- events before what must precede them ---------------------------------------------------
@@ -89,7 +94,11 @@ class Selector(BaseModel):
     def sql(self, alias: str) -> str:
         parts = [
             f"{alias}.{column} in ({sql_list(values)})"
-            for column, values in (("source", self.sources), ("department", self.departments), ("touchpoint_type", self.touchpoint_types))
+            for column, values in (
+                ("source", self.sources),
+                ("department", self.departments),
+                ("touchpoint_type", self.touchpoint_types),
+            )
             if values
         ]
         return " and ".join(parts)
@@ -147,8 +156,12 @@ def timeline_order(con: duckdb.DuckDBPyConnection, params: TimelineOrderParams, 
     findings, samples = [], []
     for rule in params.rules:
         query = _rule_sql(rule, params.tolerance_hours)
-        violations, total = con.execute(f"select count(*) filter (where out_of_order), count(*) from ({query})").fetchone()
-        finding = Finding(rule.name, rate(violations, total), rule.max_rate, count=violations, total=total, note=rule.description)
+        violations, total = con.execute(
+            f"select count(*) filter (where out_of_order), count(*) from ({query})"
+        ).fetchone()
+        finding = Finding(
+            rule.name, rate(violations, total), rule.max_rate, count=violations, total=total, note=rule.description
+        )
         findings.append(finding)
         if not finding.passed:
             samples.append(
@@ -159,5 +172,7 @@ def timeline_order(con: duckdb.DuckDBPyConnection, params: TimelineOrderParams, 
     return Measurement(
         findings=findings,
         sample=sample,
-        query="\n\n".join(f"-- {rule.name}{_rule_sql(rule, params.tolerance_hours)}\n-- where out_of_order" for rule in params.rules),
+        query="\n\n".join(
+            f"-- {rule.name}{_rule_sql(rule, params.tolerance_hours)}\n-- where out_of_order" for rule in params.rules
+        ),
     )

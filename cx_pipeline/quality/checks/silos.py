@@ -21,7 +21,9 @@ CONTACT_POINTS = ("marts", "customer_contact_points")
 
 
 def _departments_sql(ctx: CheckContext) -> str:
-    rows = ", ".join(f"({sql_literal(name)}, {sql_literal(spec.department)})" for name, spec in ctx.registry.sources.items())
+    rows = ", ".join(
+        f"({sql_literal(name)}, {sql_literal(spec.department)})" for name, spec in ctx.registry.sources.items()
+    )
     return f"select * from (values {rows}) as departments(source, department)"
 
 
@@ -66,9 +68,12 @@ from records inner join customers using (customer_id)"""
 def link_rate(con: duckdb.DuckDBPyConnection, params: LinkRateParams, ctx: CheckContext) -> Measurement:
     query = _link_rate_sql(ctx)
     counts = dict(
-        ((source, (linked, total)) for source, linked, total in con.execute(
-            f"select source, count(*) filter (where known_elsewhere), count(*) from ({query}) group by source"
-        ).fetchall())
+        (
+            (source, (linked, total))
+            for source, linked, total in con.execute(
+                f"select source, count(*) filter (where known_elsewhere), count(*) from ({query}) group by source"
+            ).fetchall()
+        )
     )
     findings = []
     for source in ctx.registry.sources:
@@ -81,7 +86,8 @@ def link_rate(con: duckdb.DuckDBPyConnection, params: LinkRateParams, ctx: Check
     if failing:
         sample = con.sql(
             f"select customer_id, source, source_record_id, match_rule from ({query}) "
-            f"where not known_elsewhere and source in ({sql_list(failing)}) order by source, source_record_id limit {SAMPLE_ROWS}"
+            f"where not known_elsewhere and source in ({sql_list(failing)}) "
+            f"order by source, source_record_id limit {SAMPLE_ROWS}"
         ).pl()
     return Measurement(findings=findings, sample=sample, query=query.strip() + "\n-- where not known_elsewhere")
 

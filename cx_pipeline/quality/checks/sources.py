@@ -77,9 +77,9 @@ def schema_drift(spec: SourceSpec, params: SchemaDriftParams, ctx: CheckContext)
         new = [c for c in columns if c not in declared]
         drift = len(missing) + (0 if params.allow_new_columns else len(new))
         name = _relative(ctx, path)
-        note = "; ".join(part for part in (
-            f"missing {missing}" if missing else "", f"new {new}" if new else ""
-        ) if part)
+        note = "; ".join(
+            part for part in (f"missing {missing}" if missing else "", f"new {new}" if new else "") if part
+        )
         findings.append(Finding(subject=name, value=float(drift), limit=0.0, note=note))
         if missing or new:
             rows.append({"file": name, "missing_columns": ", ".join(missing), "new_columns": ", ".join(new)})
@@ -120,7 +120,12 @@ def row_reconciliation(spec: SourceSpec, params: ReconciliationParams, ctx: Chec
                 note=f"{rows_in:,} records in, {accepted:,} accepted + {quarantined:,} quarantined",
             )
         ],
-        facts={"rows_in": rows_in, "rows_accepted": accepted, "rows_quarantined": quarantined, "difference": difference},
+        facts={
+            "rows_in": rows_in,
+            "rows_accepted": accepted,
+            "rows_quarantined": quarantined,
+            "difference": difference,
+        },
         query=f"select count(*) from read_parquet('{_output(ctx, spec, ACCEPTED)}');\n"
         f"select count(*) from read_parquet('{_output(ctx, spec, QUARANTINE)}');",
     )
@@ -172,7 +177,9 @@ def freshness(spec: SourceSpec, params: FreshnessParams, ctx: CheckContext) -> M
     files = landing_files(spec, ctx.paths)
     touchpoints = _output(ctx, spec, TOUCHPOINTS)
     latest_event = (
-        pl.scan_parquet(touchpoints).select(pl.col("occurred_at").max()).collect().item() if touchpoints.exists() else None
+        pl.scan_parquet(touchpoints).select(pl.col("occurred_at").max()).collect().item()
+        if touchpoints.exists()
+        else None
     )
     facts = {"latest_event": str(latest_event) if latest_event else "none"}
     if not files:
@@ -182,7 +189,14 @@ def freshness(spec: SourceSpec, params: FreshnessParams, ctx: CheckContext) -> M
     age_hours = (ctx.as_of - arrived).total_seconds() / 3600
     facts |= {"newest_file": _relative(ctx, newest), "newest_file_arrived": arrived.isoformat(timespec="seconds")}
     return Measurement(
-        findings=[Finding(spec.name, round(age_hours, 2), limit, note=f"newest file {_relative(ctx, newest)} arrived {arrived:%Y-%m-%d %H:%M} UTC")],
+        findings=[
+            Finding(
+                spec.name,
+                round(age_hours, 2),
+                limit,
+                note=f"newest file {_relative(ctx, newest)} arrived {arrived:%Y-%m-%d %H:%M} UTC",
+            )
+        ],
         facts=facts,
         query=f"-- ls -l --time-style=full-iso {ctx.paths.landing_dir(spec.name)}",
     )
