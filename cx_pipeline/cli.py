@@ -1,4 +1,4 @@
-"""`cx-pipeline`: generate sample data, run the pipeline, publish, open the UI."""
+"""`cx-pipeline`: generate sample data, run the pipeline, publish, roll back, open the UI."""
 
 from __future__ import annotations
 
@@ -59,24 +59,35 @@ def _has_landing_data(paths: DataPaths) -> bool:
     )
 
 
-def _execute_job(job_name: str) -> bool:
+def _execute_job(job_name: str, paths: DataPaths) -> bool:
+    """Run a job in this process (no daemon), and alert on-call when it fails: the run-failure
+    sensor only runs under `dagster dev`, and skips runs tagged as ours."""
     from dagster import DagsterInstance
 
+    from cx_pipeline.defs.alerts import run_failure_alert
+    from cx_pipeline.definitions import defs
     from cx_pipeline.execution import execute_job
 
     with DagsterInstance.get() as instance:
         result = execute_job(job_name, instance)
-    if not result.success:
-        failed = [event.step_key for event in result.all_events if event.is_step_failure]
-        console.print(f"[red]Run {result.run_id} failed[/red] at step(s): {', '.join(failed) or '?'}")
-        console.print("Open the run in the Dagster UI (`make ui`) for logs.")
+        if not result.success:
+            alert = run_failure_alert(instance, result.dagster_run)
+            defs.resources["alerts"].notifier(paths).send(alert)
+            console.print(f"[red]Run {result.run_id} failed[/red]: {alert.title}")
+            console.print(alert.summary, markup=False)
+            console.print(f"Runbook: {alert.runbook_url or alert.runbook}")
+            console.print(f"Alert recorded in {paths.alerts}; the run's logs are in the Dagster UI (`make ui`).")
     return result.success
 
 
 def _print_published(paths: DataPaths) -> None:
     manifest = json.loads((paths.published / "manifest.json").read_text(encoding="utf-8"))
-    console.print(f"Published [bold]{paths.published_db}[/bold] at {manifest['published_at']}")
+    version = manifest.get("version", "?")
+    console.print(f"Published [bold]{paths.published_db}[/bold] version {version} at {manifest['published_at']}")
     _print_row_counts("mart", manifest["row_counts"])
+    warned = [f"{c['check']} on {c['asset']}" for c in manifest.get("checks", []) if c.get("passed") is False]
+    if warned:
+        console.print(f"[yellow]Published with {len(warned)} failed warning check(s)[/yellow]: {', '.join(warned)}")
 
 
 @app.command()
@@ -97,7 +108,7 @@ def run(
     if regenerate or not _has_landing_data(paths):
         _generate(paths, people, seed)
     started = time.perf_counter()
-    ok = _execute_job("cx_full_run")
+    ok = _execute_job("cx_full_run", paths)
     console.print(f"Run took {time.perf_counter() - started:.1f} s")
     if not ok:
         raise typer.Exit(1)
@@ -106,9 +117,9 @@ def run(
 
 @app.command()
 def publish(data_dir: DataDirOption = None) -> None:
-    """Publish the marts already built in the working database (no rebuild)."""
+    """Publish the marts already built and checked in the working database (no rebuild)."""
     paths = _paths(data_dir)
-    if not _execute_job("publish_job"):
+    if not _execute_job("publish_job", paths):
         raise typer.Exit(1)
     _print_published(paths)
 
@@ -127,6 +138,67 @@ def bench(people: PeopleOption = 10_000, seed: SeedOption = 42, data_dir: DataDi
         raise typer.Exit(1) from exc
     console.print(bench_table(report))
     console.print(f"Report in [bold]{report_path(main, people)}[/bold]")
+
+
+@app.command()
+def versions(data_dir: DataDirOption = None) -> None:
+    """List the published versions kept for rollback, newest first."""
+    from cx_pipeline.publish import current_version, list_versions, read_manifest
+
+    paths = _paths(data_dir)
+    current = current_version(paths)
+    kept = list_versions(paths)
+    table = Table()
+    table.add_column("version", no_wrap=True, min_width=max((len(v) for v in kept), default=7))
+    for column in ("published at", "run", "checks failed", "live"):
+        table.add_column(column)
+    for version in reversed(kept):
+        manifest = read_manifest(paths.versions / version) or {}
+        failed = sum(1 for c in manifest.get("checks", []) if c.get("passed") is False)
+        table.add_row(version, manifest.get("published_at", "?"), manifest.get("run_id", "?")[:8], str(failed),
+                      "yes" if version == current else "")
+    console.print(table)
+
+
+@app.command()
+def rollback(
+    to: Annotated[
+        str | None, typer.Option("--to", help="Version to put back (default: the one before the live one).")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Put a kept published version back, atomically (see `cx-pipeline versions`)."""
+    from cx_pipeline.publish import PublishError
+    from cx_pipeline.publish import rollback as roll_back
+
+    paths = _paths(data_dir)
+    try:
+        manifest = roll_back(paths, to)
+    except PublishError as error:
+        console.print(f"[red]Nothing rolled back:[/red] {error}")
+        raise typer.Exit(1) from None
+    console.print(f"Rolled back from {manifest['rolled_back_from']} to [bold]{manifest['version']}[/bold] "
+                  f"(published {manifest['published_at']} by run {manifest['run_id']})")
+    _print_published(paths)
+
+
+@app.command()
+def suite(
+    source: Annotated[str, typer.Argument(help="Registry source to write a starting GX suite for.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing suite file.")] = False,
+) -> None:
+    """Write expectations/sources/<source>.json from the source's registry entry, to edit."""
+    from cx_pipeline.ingest.registry import load_registry
+    from cx_pipeline.quality.expectations import scaffold_source_suite, source_suite_path
+
+    registry = load_registry()
+    path = source_suite_path(registry.source(source).name)
+    if path.exists() and not force:
+        console.print(f"[red]{path} exists[/red]; --force to overwrite it")
+        raise typer.Exit(1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(scaffold_source_suite(registry.source(source), registry.defaults), indent=2) + "\n")
+    console.print(f"Wrote {path}")
 
 
 @app.command()

@@ -12,11 +12,15 @@ RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def execute_job(job_name: str, instance: DagsterInstance) -> ExecuteInProcessResult:
-    """Run `job_name` in-process (the in-process executor: no process spawned per step).
+    """Run `job_name` in-process (the in-process executor: no process spawned per step), tagged as
+    launched from the CLI: the run-failure sensor leaves such runs to the CLI's own alert.
 
     Import after prepare_environment: the definitions read the dbt manifest and DAGSTER_HOME.
     """
+    from cx_pipeline.defs.alerts import CLI_LAUNCHER, LAUNCHED_BY_TAG
     from cx_pipeline.definitions import defs
 
     job = defs.resolve_job_def(job_name)
-    return job.execute_in_process(instance=instance, raise_on_error=False, run_config=RUN_CONFIG)
+    return job.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=RUN_CONFIG, tags={LAUNCHED_BY_TAG: CLI_LAUNCHER}
+    )

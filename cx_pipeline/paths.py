@@ -18,6 +18,7 @@ CONFIG_DIR = PACKAGE_DIR / "config"
 SOURCE_REGISTRY = CONFIG_DIR / "sources.yml"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+RUNBOOKS_DIR = PROJECT_ROOT / "docs" / "runbooks"
 
 DATA_DIR_ENV = "CX_DATA_DIR"
 
@@ -73,6 +74,21 @@ class DataPaths:
     def published_db(self) -> Path:
         """The DuckDB file BI tools open read-only; replaced atomically on publish."""
         return self.published / "cx_marts.duckdb"
+
+    @property
+    def versions(self) -> Path:
+        """Published versions kept for rollback: published/versions/<version>/."""
+        return self.published / "versions"
+
+    @property
+    def quality(self) -> Path:
+        """Quality-check results of each run: quality/<run id>/<asset>.<check>.json."""
+        return self.root / "quality"
+
+    @property
+    def alerts(self) -> Path:
+        """Every alert sent, one JSON object a line."""
+        return self.root / "alerts.jsonl"
 
     @property
     def dagster_home(self) -> Path:

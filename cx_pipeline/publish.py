@@ -1,17 +1,27 @@
-"""Publishing marts for BI tools: a new file, then an atomic rename.
+"""Publishing marts for BI tools: a new file, then an atomic rename; the last versions kept.
 
 BI tools keep `cx_marts.duckdb` open read-only while the pipeline runs, so the published file is
 never written in place: each publish builds a complete new file beside it and renames it over the
-old one. A reader sees either the previous version or the new one, never a mix.
+old one. A reader sees either the previous version or the new one, never a mix. A process killed
+half-way leaves temporary files (cleared by the next publish) and the last good version in place.
+
+Each publish is also kept, whole, under `published/versions/<version>/` (database, Parquet files,
+manifest) so that `cx-pipeline rollback` can put a previous version back the same atomic way.
+Versions are copies, not links: a BI user who opens the live file read-write cannot alter them.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -20,6 +30,13 @@ from cx_pipeline.paths import DataPaths
 # DuckDB 2.x writes files that 1.x readers (many BI drivers) cannot open unless told otherwise.
 PUBLISHED_STORAGE_VERSION = "v1.0.0"
 WORKING_MARTS_SCHEMA = "marts"
+MANIFEST = "manifest.json"
+DATABASE = "cx_marts.duckdb"
+TEMPORARY_SUFFIX = ".tmp"
+
+
+class PublishError(RuntimeError):
+    """Nothing was published or rolled back; the published files are as they were."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +45,8 @@ class PublishResult:
     parquet_files: dict[str, Path]
     row_counts: dict[str, int]
     published_at: str
+    version: str
+    pruned: list[str]
 
 
 def _quote(identifier: str) -> str:
@@ -38,41 +57,171 @@ def _sql_string(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def publish_marts(paths: DataPaths, marts: list[str], run_id: str) -> PublishResult:
-    """Copy `marts` from the working database into a new published file and swap it into place."""
+@contextmanager
+def _publish_lock(paths: DataPaths) -> Iterator[None]:
+    """One publish or rollback at a time per data folder (released by the OS if the process dies)."""
     paths.published.mkdir(parents=True, exist_ok=True)
-    token = f"{run_id}.{os.getpid()}"
-    staging_db = paths.published / f".cx_marts.{token}.duckdb.tmp"
-    staging_db.unlink(missing_ok=True)
+    with (paths.published / ".publish.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _clear_leftovers(paths)
+        yield
 
-    row_counts: dict[str, int] = {}
-    staged_parquet: dict[str, Path] = {}
-    with duckdb.connect() as con:
-        con.execute(f"attach {_sql_string(paths.warehouse)} as work (read_only)")
-        con.execute(
-            f"attach {_sql_string(staging_db)} as pub (storage_version {_sql_string(PUBLISHED_STORAGE_VERSION)})"
-        )
-        for mart in marts:
-            source = f"work.{WORKING_MARTS_SCHEMA}.{_quote(mart)}"
-            con.execute(f"create table pub.main.{_quote(mart)} as select * from {source}")
-            row_counts[mart] = con.execute(f"select count(*) from pub.main.{_quote(mart)}").fetchall()[0][0]
-            staged = paths.published / f".{mart}.{token}.parquet.tmp"
-            con.execute(f"copy pub.main.{_quote(mart)} to {_sql_string(staged)} (format parquet)")
-            staged_parquet[mart] = staged
-        con.execute("detach pub")
-        con.execute("detach work")
 
-    # Swap into place: each rename is atomic on one filesystem.
-    published_parquet = {}
-    for mart, staged in staged_parquet.items():
-        target = paths.published / f"{mart}.parquet"
-        staged.replace(target)
-        published_parquet[mart] = target
-    staging_db.replace(paths.published_db)
+def _clear_leftovers(paths: DataPaths) -> None:
+    """Temporary files of a publish that was killed: nobody reads them, the lock says nobody writes them."""
+    for leftover in paths.published.glob(f".*{TEMPORARY_SUFFIX}"):
+        leftover.unlink(missing_ok=True)
+    if paths.versions.exists():
+        for leftover in paths.versions.glob(f"*{TEMPORARY_SUFFIX}"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
-    published_at = datetime.now(UTC).isoformat(timespec="seconds")
-    manifest = {"run_id": run_id, "published_at": published_at, "row_counts": row_counts}
-    manifest_tmp = paths.published / f".manifest.{token}.json.tmp"
+
+def _new_version(paths: DataPaths, run_id: str, now: datetime) -> str:
+    # Sorts by time (to the millisecond) and says which run it came from.
+    version = f"{now:%Y%m%dT%H%M%S}.{now.microsecond // 1000:03d}Z-{run_id[:8]}"
+    while (paths.versions / version).exists():  # two publishes of one run within a millisecond
+        version += "+"
+    return version
+
+
+def _swap_into_place(paths: DataPaths, staged: dict[str, Path], manifest: dict[str, Any], token: str) -> None:
+    """Rename staged files over the live ones: Parquet files, then the database, then the manifest
+    (which says which version is live, so it moves last)."""
+    for name, staged_file in staged.items():
+        if name != DATABASE:
+            staged_file.replace(paths.published / name)
+    staged[DATABASE].replace(paths.published_db)
+    manifest_tmp = paths.published / f".{MANIFEST}.{token}{TEMPORARY_SUFFIX}"
     manifest_tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    manifest_tmp.replace(paths.published / "manifest.json")
-    return PublishResult(paths.published_db, published_parquet, row_counts, published_at)
+    manifest_tmp.replace(paths.published / MANIFEST)
+
+
+def _stage_copies(source_dir: Path, target_dir: Path, names: list[str], token: str) -> dict[str, Path]:
+    staged = {}
+    for name in names:
+        staged[name] = target_dir / f".{name}.{token}{TEMPORARY_SUFFIX}"
+        shutil.copyfile(source_dir / name, staged[name])
+    return staged
+
+
+def publish_marts(
+    paths: DataPaths,
+    marts: list[str],
+    run_id: str,
+    checks: list[dict[str, Any]] | None = None,
+    keep_versions: int = 5,
+) -> PublishResult:
+    """Copy `marts` from the working database into a new published version and swap it into place."""
+    if keep_versions < 1:
+        raise PublishError("keep_versions must be at least 1: the live version is always kept")
+    with _publish_lock(paths):
+        now = datetime.now(UTC)
+        version = _new_version(paths, run_id, now)
+        token = f"{run_id}.{os.getpid()}"
+        building = paths.versions / f"{version}{TEMPORARY_SUFFIX}"
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(parents=True)
+
+        row_counts: dict[str, int] = {}
+        with duckdb.connect() as con:
+            con.execute(f"attach {_sql_string(paths.warehouse)} as work (read_only)")
+            con.execute(
+                f"attach {_sql_string(building / DATABASE)} as pub "
+                f"(storage_version {_sql_string(PUBLISHED_STORAGE_VERSION)})"
+            )
+            for mart in marts:
+                source = f"work.{WORKING_MARTS_SCHEMA}.{_quote(mart)}"
+                con.execute(f"create table pub.main.{_quote(mart)} as select * from {source}")
+                row_counts[mart] = con.execute(f"select count(*) from pub.main.{_quote(mart)}").fetchall()[0][0]
+                con.execute(
+                    f"copy pub.main.{_quote(mart)} to {_sql_string(building / f'{mart}.parquet')} (format parquet)"
+                )
+            con.execute("detach pub")
+            con.execute("detach work")
+
+        published_at = now.isoformat(timespec="seconds")
+        manifest = {
+            "version": version,
+            "run_id": run_id,
+            "published_at": published_at,
+            "row_counts": row_counts,
+            "checks": checks or [],
+        }
+        (building / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        kept = paths.versions / version
+        building.rename(kept)  # the version exists whole or not at all
+
+        names = [DATABASE, *(f"{mart}.parquet" for mart in marts)]
+        _swap_into_place(paths, _stage_copies(kept, paths.published, names, token), manifest, token)
+        pruned = _prune(paths, keep_versions, current=version)
+    return PublishResult(
+        database=paths.published_db,
+        parquet_files={mart: paths.published / f"{mart}.parquet" for mart in marts},
+        row_counts=row_counts,
+        published_at=published_at,
+        version=version,
+        pruned=pruned,
+    )
+
+
+def _prune(paths: DataPaths, keep: int, current: str) -> list[str]:
+    versions = list_versions(paths)
+    doomed = [v for v in versions[:-keep] if v != current] if len(versions) > keep else []
+    for version in doomed:
+        # Out of the list first (atomic), then deleted: a kill mid-delete leaves a leftover, not a broken version.
+        leftover = (paths.versions / version).rename(paths.versions / f"{version}{TEMPORARY_SUFFIX}")
+        shutil.rmtree(leftover)
+    return doomed
+
+
+# --- versions and rollback ---------------------------------------------------------------------
+
+
+def list_versions(paths: DataPaths) -> list[str]:
+    """Kept versions, oldest first."""
+    if not paths.versions.exists():
+        return []
+    return sorted(
+        p.name
+        for p in paths.versions.iterdir()
+        if p.is_dir() and not p.name.endswith(TEMPORARY_SUFFIX) and (p / MANIFEST).exists()
+    )
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    path = folder / MANIFEST
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def current_version(paths: DataPaths) -> str | None:
+    manifest = read_manifest(paths.published)
+    return manifest.get("version") if manifest else None
+
+
+def rollback(paths: DataPaths, to: str | None = None) -> dict[str, Any]:
+    """Put a kept version back as the live one (default: the version before the current one).
+
+    The newer versions stay kept, so a rollback can itself be undone with `to=`.
+    """
+    with _publish_lock(paths):
+        versions = list_versions(paths)
+        current = current_version(paths)
+        if to is None:
+            older = [v for v in versions if current is None or v < current]
+            if not older:
+                raise PublishError(f"no kept version older than the current one ({current}); kept: {versions}")
+            to = older[-1]
+        if to not in versions:
+            raise PublishError(f"version {to!r} is not kept; kept versions: {versions}")
+        source = paths.versions / to
+        manifest = read_manifest(source) or {}
+        marts = list(manifest.get("row_counts", {}))
+        token = f"rollback.{os.getpid()}"
+        staged = _stage_copies(source, paths.published, [DATABASE, *(f"{m}.parquet" for m in marts)], token)
+        live = {
+            **manifest,
+            "rolled_back_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "rolled_back_from": current,
+        }
+        _swap_into_place(paths, staged, live, token)
+    return live

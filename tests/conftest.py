@@ -47,7 +47,8 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    """Generate a small sample and run the full job once, as `cx-pipeline run` does."""
+    """Generate a small sample and run the full job once, as `cx-pipeline run` does: with the
+    Dagster instance in the data folder, so later tests can copy the folder with its check history."""
     from dagster import DagsterInstance
 
     from cx_pipeline.generate import generate_sample
@@ -62,5 +63,25 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
         from cx_pipeline.definitions import defs
 
         job = defs.resolve_job_def("cx_full_run")
-        result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+        with DagsterInstance.from_config(str(paths.dagster_home)) as instance:
+            result = job.execute_in_process(instance=instance, raise_on_error=False)
         yield PipelineRun(paths=paths, result=result, generation=generation)
+
+
+# What a copy of a run's data folder takes: everything but Dagster's local compute logs.
+COPIED = ("landing", "ingested", "warehouse", "published", "dagster_home")
+
+
+@pytest.fixture
+def run_copy(pipeline_run: PipelineRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    """A private copy of the session run's data folder (with its Dagster history), as the
+    environment's data folder: a test may break it at will."""
+    import shutil
+
+    root = tmp_path / "data"
+    for name in COPIED:
+        shutil.copytree(pipeline_run.paths.root / name, root / name, symlinks=True)
+    _isolate(monkeypatch, root)
+    paths = data_paths(root)
+    prepare_environment(paths)
+    return paths

@@ -55,3 +55,19 @@ def test_dbt_tests_are_asset_checks_and_jobs_exist():
     assert any(ck.asset_key == dg.AssetKey(["marts", "dim_customers"]) for ck in check_keys)
     assert defs.resolve_job_def("cx_full_run") is not None
     assert defs.resolve_job_def("publish_job") is not None
+
+
+def test_every_quality_check_is_blocking_so_publish_waits_for_all_of_them():
+    from cx_pipeline.defs.quality import quality_checks
+
+    specs = [spec for definition in quality_checks for spec in definition.check_specs]
+    assert specs and all(spec.blocking for spec in specs)
+    graph = _graph()
+    for source in load_registry().sources:
+        checks = {key.name for key in graph.asset_check_keys if key.asset_key == dg.AssetKey(["ingested", source])}
+        assert checks == {"gx_suite", "schema_drift", "row_reconciliation", "quarantine_rate", "freshness"}
+
+
+def test_failed_runs_have_a_sensor_running_by_default():
+    sensor = defs.resolve_sensor_def("run_failure_alerts")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING

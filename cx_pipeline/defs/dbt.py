@@ -1,4 +1,9 @@
-"""dbt models as Dagster assets: staging, intermediate and marts, with dbt tests as asset checks."""
+"""dbt models as Dagster assets: staging, intermediate and marts, with dbt tests as asset checks.
+
+dagster-dbt turns each dbt test into an asset check, blocking when the test's severity is error
+(so a failing error test stops the publish step, and `dbt build` already skips the models
+downstream of it). Each test result here also carries its runbook, and a failed one is alerted.
+"""
 
 import json
 from collections.abc import Mapping
@@ -8,11 +13,14 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
+from cx_pipeline.alerting import Alert
 from cx_pipeline.dbt_project import cx_dbt_project
-from cx_pipeline.defs.resources import CxDataResource
+from cx_pipeline.defs.resources import AlertsResource, CxDataResource
 from cx_pipeline.identity.rules import load_identity_rules
 from cx_pipeline.identity.survivorship import load_survivorship
 from cx_pipeline.ingest.registry import load_registry
+from cx_pipeline.quality.runbooks import RunbookLink, dbt_test_runbook
+from cx_pipeline.quality.settings import load_quality_settings
 
 # dbt folder -> Dagster asset group, so the UI groups follow the flow of the data.
 GROUP_BY_DBT_FOLDER = {
@@ -21,6 +29,7 @@ GROUP_BY_DBT_FOLDER = {
     "marts": "customer_360",
 }
 MARTS_FOLDER = "marts"
+DBT_UNIQUE_ID = "dagster_dbt/unique_id"  # where dagster-dbt keeps a check's dbt test id
 
 
 class CxDbtTranslator(DagsterDbtTranslator):
@@ -67,10 +76,52 @@ def mart_asset_keys() -> list[dg.AssetKey]:
     project=cx_dbt_project,
     dagster_dbt_translator=CxDbtTranslator(),
 )
-def cx_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, cx_data: CxDataResource):
+def cx_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, cx_data: CxDataResource, alerts: AlertsResource
+):
     paths = cx_data.export_for_dbt()
     # dbt's run artifacts (run_results.json, logs) go to the data folder, one folder per run.
     target = paths.dbt_runs / context.run_id
+    runbooks = dbt_check_runbooks()
+    base_url = load_quality_settings().runbook_base_url
     # cx_run_id stamps the customer-id history (customer_id_changes) with the Dagster run.
     dbt_vars = {**dbt_rule_vars(), "cx_run_id": context.run_id}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
+    for event in dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream():
+        if isinstance(event, dg.AssetCheckResult):
+            link = runbooks[dg.AssetCheckKey(event.asset_key, event.check_name)]
+            url = link.url(base_url)
+            event = event.with_metadata(
+                {
+                    **event.metadata,
+                    "runbook": dg.MetadataValue.url(url) if url else dg.MetadataValue.path(str(link.path)),
+                }
+            )
+            if not event.passed:
+                _alert_failed_test(context, event, link, url, alerts, paths, target)
+        yield event
+
+
+def _alert_failed_test(context, result: dg.AssetCheckResult, link: RunbookLink, url, alerts, paths, target) -> None:
+    severity = "error" if result.severity == dg.AssetCheckSeverity.ERROR else "warn"
+    failures = result.metadata.get("dagster_dbt/failed_row_count")
+    counted = f" ({failures.value} failing rows)" if failures is not None else ""
+    alerts.notifier(paths).send(
+        Alert.check_failed(
+            check=result.check_name,
+            asset="/".join(result.asset_key.path),
+            severity=severity,
+            summary=f"dbt test {result.check_name} failed{counted}",
+            runbook=link.relative,
+            runbook_url=url,
+            run_id=context.run_id,
+            job=context.job_name,
+            failing=[result.check_name],
+            results=str(target / "run_results.json"),
+        )
+    )
+
+
+def dbt_check_runbooks() -> dict[dg.AssetCheckKey, RunbookLink]:
+    """The runbook of every dbt test that Dagster sees as an asset check."""
+    nodes = _manifest()["nodes"]
+    return {spec.key: dbt_test_runbook(nodes[spec.metadata[DBT_UNIQUE_ID]]) for spec in cx_dbt_models.check_specs}

@@ -4,6 +4,7 @@ import os
 
 import dagster as dg
 
+from cx_pipeline.alerting import Notifier, notifier_from_environment
 from cx_pipeline.paths import DATA_DIR_ENV, DataPaths, data_paths
 
 
@@ -25,3 +26,28 @@ class CxDataResource(dg.ConfigurableResource):
         # DuckDB creates the database file but not its folder.
         paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
         return paths
+
+
+class AlertsResource(dg.ConfigurableResource):
+    """Where on-call alerts go: always `data/alerts.jsonl` and the log; a webhook and Slack too
+    when their environment variables are set.
+
+    The fields name the variables; their values are read with dg.EnvVar when an alert is sent, so
+    a deployment switches channels without code and an unset channel is simply off. Webhook URLs
+    and Slack tokens are secrets: they are never logged.
+    """
+
+    webhook_url_env: str = "CX_ALERT_WEBHOOK_URL"
+    slack_token_env: str = "CX_ALERT_SLACK_TOKEN"
+    slack_channel_env: str = "CX_ALERT_SLACK_CHANNEL"
+    # A Slack-compatible API instead of slack.com (a proxy, a test server); usually unset.
+    slack_api_url_env: str = "CX_ALERT_SLACK_API_URL"
+
+    def notifier(self, paths: DataPaths) -> Notifier:
+        return notifier_from_environment(
+            paths.alerts,
+            webhook_url=dg.EnvVar(self.webhook_url_env).get_value(),
+            slack_token=dg.EnvVar(self.slack_token_env).get_value(),
+            slack_channel=dg.EnvVar(self.slack_channel_env).get_value(),
+            slack_api_url=dg.EnvVar(self.slack_api_url_env).get_value(),
+        )

@@ -16,6 +16,7 @@ def markdown_preview(frame: pl.DataFrame, rows: int = 10) -> dg.MarkdownMetadata
         tbl_hide_dataframe_shape=True,
         tbl_rows=rows,
         tbl_cols=-1,
+        tbl_width_chars=10_000,  # never squeeze columns: the UI scrolls
         fmt_str_lengths=40,
     ):
         return dg.MetadataValue.md(str(frame.head(rows)))

@@ -1,0 +1,305 @@
+"""The quality gate's checks as Dagster asset checks, wired by hand (dagster-ge predates GX 1.x).
+
+- per source, on `ingested/<source>`: gx_suite, schema_drift, row_reconciliation,
+  quarantine_rate, freshness (one multi-asset check per kind, one result per source);
+- per mart, on `marts/<mart>`: gx_suite, read from the working database;
+- the warehouse checks of cx_pipeline/quality/checks, each on its mart.
+
+Every check is declared blocking, so the publish step waits for all of them; its severity in
+cx_pipeline/config/quality.yml decides whether a failure stops publishing (error) or only alerts
+(warn). Each result carries the failing figures, a sample of the rows behind them, the SQL to
+investigate and the runbook link; it is written to data/quality/<run id>/ and, when it failed,
+sent to on-call.
+"""
+
+import traceback
+from collections.abc import Callable
+
+import dagster as dg
+import duckdb
+
+from cx_pipeline.alerting import Alert
+from cx_pipeline.defs.dbt import cx_dbt_models, dbt_check_runbooks, mart_model_names
+from cx_pipeline.defs.ingestion import ingested_key
+from cx_pipeline.defs.resources import AlertsResource, CxDataResource
+from cx_pipeline.ingest.registry import Registry, load_registry
+from cx_pipeline.lib.metadata import markdown_preview
+from cx_pipeline.paths import DataPaths
+from cx_pipeline.quality.base import Finding, Measurement
+from cx_pipeline.quality.catalog import CheckContext, SourceCheck, WarehouseCheck, source_checks, warehouse_checks
+from cx_pipeline.quality.expectations import load_suite, mart_suite_path, validate_frame
+from cx_pipeline.quality.results import write_results
+from cx_pipeline.quality.runbooks import RunbookLink, runbook
+from cx_pipeline.quality.settings import QualitySettings, load_quality_settings
+
+GX_SUITE = "gx_suite"
+SEVERITIES = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
+MAX_FINDING_ROWS = 30
+
+
+def mart_key(mart: str) -> dg.AssetKey:
+    return dg.AssetKey(["marts", mart])
+
+
+def _asset_name(key: dg.AssetKey) -> str:
+    return "/".join(key.path)
+
+
+def _spec_metadata(check: str, settings: QualitySettings) -> dict:
+    link = runbook(check)
+    return {
+        "runbook": _runbook_value(link, settings),
+        "thresholds": f"cx_pipeline/config/quality.yml: checks.{check}",
+    }
+
+
+def _runbook_value(link: RunbookLink, settings: QualitySettings) -> dg.MetadataValue:
+    url = link.url(settings.runbook_base_url)
+    return dg.MetadataValue.url(url) if url else dg.MetadataValue.path(str(link.path))
+
+
+def _measure_safely(measure: Callable[[], Measurement]) -> Measurement:
+    """A check that cannot run has not passed: its failure is reported (and alerted) like any other."""
+    try:
+        return measure()
+    except Exception as error:
+        return Measurement(
+            findings=[Finding("check could not run", float("nan"), 0.0, note=f"{type(error).__name__}: {error}")],
+            facts={"error": "".join(traceback.format_exception_only(error)).strip()},
+        )
+
+
+def _findings_table(findings: list[Finding]) -> dg.MarkdownMetadataValue:
+    lines = ["| subject | value | limit | of | passed | note |", "| --- | ---: | ---: | ---: | --- | --- |"]
+    for f in findings[:MAX_FINDING_ROWS]:
+        value = f.as_dict()["value"]
+        shown = (
+            "n/a"
+            if value is None
+            else (f"{value:.4f}" if isinstance(value, float) and not value.is_integer() else f"{value:,.0f}")
+        )
+        of = f"{f.count:,} / {f.total:,}" if f.count is not None and f.total is not None else ""
+        note = f.note.replace("|", "\\|").replace("\n", " ")
+        lines.append(
+            f"| {f.subject} | {shown} | {f.bound} {f.limit:g} | {of} | {'yes' if f.passed else '**no**'} | {note} |"
+        )
+    if len(findings) > MAX_FINDING_ROWS:
+        lines.append(f"| ... {len(findings) - MAX_FINDING_ROWS} more in the results file | | | | | |")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def report(
+    context: dg.AssetCheckExecutionContext,
+    *,
+    check: str,
+    asset_key: dg.AssetKey,
+    measurement: Measurement,
+    settings: QualitySettings,
+    paths: DataPaths,
+    alerts: AlertsResource,
+) -> dg.AssetCheckResult:
+    """The check's result for Dagster, its results file, and an alert when it failed."""
+    severity = settings.severity(check)
+    link = runbook(check)
+    asset = _asset_name(asset_key)
+    summary = measurement.summary(check)
+    failing = [f.describe() for f in measurement.failing]
+    run = context.run
+    results = write_results(
+        paths,
+        run.run_id,
+        asset,
+        check,
+        {
+            "check": check,
+            "asset": asset,
+            "run_id": run.run_id,
+            "passed": measurement.passed,
+            "severity": severity,
+            "summary": summary,
+            "runbook": link.relative,
+            "findings": [f.as_dict() for f in measurement.findings],
+            "facts": measurement.facts,
+            "sample_failing_rows": measurement.sample.head(10).to_dicts() if measurement.sample is not None else [],
+            "query": measurement.query,
+            "validation": measurement.details,
+        },
+    )
+    if not measurement.passed:
+        context.log.warning(summary)
+        alerts.notifier(paths).send(
+            Alert.check_failed(
+                check=check,
+                asset=asset,
+                severity=severity,
+                summary=summary,
+                runbook=link.relative,
+                runbook_url=link.url(settings.runbook_base_url),
+                run_id=run.run_id,
+                job=run.job_name,
+                failing=failing,
+                results=str(results),
+            )
+        )
+    metadata = {
+        "summary": summary,
+        "severity": severity,
+        "findings": _findings_table(measurement.findings if measurement.passed else measurement.failing),
+        "runbook": _runbook_value(link, settings),
+        "results": dg.MetadataValue.path(str(results)),
+        **{k: v for k, v in measurement.facts.items() if isinstance(v, (int, float, str))},
+    }
+    if measurement.sample is not None and measurement.sample.height:
+        metadata["sample_failing_rows"] = markdown_preview(measurement.sample)
+    if measurement.query:
+        metadata["investigate"] = dg.MetadataValue.md(f"```sql\n{measurement.query}\n```")
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=check,
+        passed=measurement.passed,
+        severity=SEVERITIES[severity],
+        metadata=metadata,
+        description=summary,
+    )
+
+
+def _context(cx_data: CxDataResource, registry: Registry) -> tuple[QualitySettings, CheckContext]:
+    settings = load_quality_settings(registry=registry)
+    paths = cx_data.paths()
+    return settings, CheckContext(registry=registry, paths=paths, as_of=settings.reference_time())
+
+
+def _source_checks(check: SourceCheck, registry: Registry, settings: QualitySettings) -> dg.AssetChecksDefinition:
+    specs = [
+        dg.AssetCheckSpec(
+            check.name,
+            asset=ingested_key(source),
+            description=check.description,
+            blocking=True,
+            metadata=_spec_metadata(check.name, settings),
+        )
+        for source in registry.sources
+    ]
+
+    @dg.multi_asset_check(specs=specs, can_subset=True, name=f"{check.name}__sources")
+    def _run(context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource):
+        settings, ctx = _context(cx_data, registry)
+        params = settings.params(check.name)
+        for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
+            spec = registry.source(key.asset_key.path[-1])
+            measurement = _measure_safely(lambda: check.measure(spec, params, ctx))
+            yield report(
+                context,
+                check=check.name,
+                asset_key=key.asset_key,
+                measurement=measurement,
+                settings=settings,
+                paths=ctx.paths,
+                alerts=alerts,
+            )
+
+    return _run
+
+
+def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings) -> dg.AssetChecksDefinition:
+    specs = [
+        dg.AssetCheckSpec(
+            GX_SUITE,
+            asset=mart_key(mart),
+            description=f"The mart meets its Great Expectations suite expectations/marts/{mart}.json.",
+            blocking=True,
+            metadata=_spec_metadata(GX_SUITE, settings),
+        )
+        for mart in marts
+    ]
+
+    @dg.multi_asset_check(specs=specs, can_subset=True, name=f"{GX_SUITE}__marts")
+    def _run(context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource):
+        settings, ctx = _context(cx_data, registry)
+
+        def validate(mart: str) -> Measurement:
+            path = mart_suite_path(mart)
+            with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
+                frame = con.sql(f'select * from marts."{mart}"').pl()
+            measurement = validate_frame(frame, load_suite(path), path)
+            measurement.query = f'select * from marts."{mart}" limit 100  -- in {ctx.paths.warehouse}'
+            return measurement
+
+        for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
+            measurement = _measure_safely(lambda: validate(key.asset_key.path[-1]))
+            yield report(
+                context,
+                check=GX_SUITE,
+                asset_key=key.asset_key,
+                measurement=measurement,
+                settings=settings,
+                paths=ctx.paths,
+                alerts=alerts,
+            )
+
+    return _run
+
+
+def _warehouse_check(check: WarehouseCheck, registry: Registry, settings: QualitySettings) -> dg.AssetChecksDefinition:
+    asset_key = dg.AssetKey(list(check.asset))
+
+    @dg.asset_check(
+        asset=asset_key,
+        name=check.name,
+        description=check.description,
+        blocking=True,
+        additional_deps=[dg.AssetKey(list(r)) for r in check.reads],
+        metadata=_spec_metadata(check.name, settings),
+    )
+    def _run(
+        context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource
+    ) -> dg.AssetCheckResult:
+        settings, ctx = _context(cx_data, registry)
+        params = settings.params(check.name)
+
+        def measure() -> Measurement:
+            with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
+                return check.measure(con, params, ctx)
+
+        return report(
+            context,
+            check=check.name,
+            asset_key=asset_key,
+            measurement=_measure_safely(measure),
+            settings=settings,
+            paths=ctx.paths,
+            alerts=alerts,
+        )
+
+    return _run
+
+
+def build_quality_checks(registry: Registry | None = None) -> list[dg.AssetChecksDefinition]:
+    registry = registry or load_registry()
+    settings = load_quality_settings(registry=registry)  # a broken settings file fails at load, not mid-run
+    return (
+        [_source_checks(check, registry, settings) for check in source_checks().values()]
+        + [_mart_suites(mart_model_names(), registry, settings)]
+        + [_warehouse_check(check, registry, settings) for check in warehouse_checks().values()]
+    )
+
+
+quality_checks = build_quality_checks()
+
+
+def gated_checks() -> dict[dg.AssetCheckKey, tuple[str, RunbookLink]]:
+    """Every check the publish step answers to: key -> (severity when it fails, runbook).
+
+    Quality checks take their severity from the settings when they run; dbt tests from their
+    dbt `severity` (dagster-dbt marks error tests blocking).
+    """
+    settings = load_quality_settings()
+    gated = {
+        key: (settings.severity(key.name), runbook(key.name))
+        for definition in quality_checks
+        for key in definition.check_keys
+    }
+    blocking = {spec.key: spec.blocking for spec in cx_dbt_models.check_specs}
+    for key, link in dbt_check_runbooks().items():
+        gated[key] = ("error" if blocking[key] else "warn", link)
+    return gated

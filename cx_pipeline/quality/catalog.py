@@ -1,0 +1,106 @@
+"""Every quality check cx_pipeline knows, registered by the module that measures it.
+
+Two kinds, by what they read:
+
+- source checks run once per registry source on its landing files and ingestion outputs,
+  and attach to the asset `ingested/<source>`;
+- warehouse checks run SQL on the working DuckDB database after dbt, and attach to one mart.
+
+Adding a check = one function decorated here + its entry under `checks:` in
+cx_pipeline/config/quality.yml (thresholds and severity) + its runbook docs/runbooks/<name>.md.
+The Dagster asset checks, the publish gate, the results files and the alerts follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from cx_pipeline.quality.base import CheckParams, Measurement
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from cx_pipeline.ingest.registry import Registry, SourceSpec
+    from cx_pipeline.paths import DataPaths
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    registry: Registry
+    paths: DataPaths
+    as_of: datetime  # "now" for the checks: events after it are in the future
+
+
+SourceMeasure = Callable[["SourceSpec", CheckParams, CheckContext], Measurement]
+WarehouseMeasure = Callable[["duckdb.DuckDBPyConnection", CheckParams, CheckContext], Measurement]
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    name: str
+    description: str
+    params: type[CheckParams]
+    measure: SourceMeasure
+
+
+@dataclass(frozen=True)
+class WarehouseCheck:
+    name: str
+    description: str
+    params: type[CheckParams]
+    measure: WarehouseMeasure
+    asset: tuple[str, ...]  # the mart the check guards, e.g. ("marts", "dim_customers")
+    reads: tuple[tuple[str, ...], ...] = ()  # other dbt models it reads (lineage only)
+
+
+SOURCE_CHECKS: dict[str, SourceCheck] = {}
+WAREHOUSE_CHECKS: dict[str, WarehouseCheck] = {}
+
+
+def _register(registry: dict, check) -> None:
+    if check.name in SOURCE_CHECKS or check.name in WAREHOUSE_CHECKS:
+        raise ValueError(f"quality check {check.name!r} is registered twice")
+    registry[check.name] = check
+
+
+def source_check(name: str, *, params: type[CheckParams], description: str):
+    def register(measure: SourceMeasure) -> SourceMeasure:
+        _register(SOURCE_CHECKS, SourceCheck(name, description, params, measure))
+        return measure
+
+    return register
+
+
+def warehouse_check(
+    name: str,
+    *,
+    asset: tuple[str, ...],
+    params: type[CheckParams],
+    description: str,
+    reads: tuple[tuple[str, ...], ...] = (),
+):
+    def register(measure: WarehouseMeasure) -> WarehouseMeasure:
+        _register(WAREHOUSE_CHECKS, WarehouseCheck(name, description, params, measure, asset, reads))
+        return measure
+
+    return register
+
+
+def all_checks() -> dict[str, SourceCheck | WarehouseCheck]:
+    """Every registered check by name (importing the modules that register them)."""
+    import cx_pipeline.quality.checks  # noqa: F401  (registers on import)
+
+    return {**SOURCE_CHECKS, **WAREHOUSE_CHECKS}
+
+
+def source_checks() -> dict[str, SourceCheck]:
+    all_checks()
+    return dict(SOURCE_CHECKS)
+
+
+def warehouse_checks() -> dict[str, WarehouseCheck]:
+    all_checks()
+    return dict(WAREHOUSE_CHECKS)
