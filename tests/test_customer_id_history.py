@@ -58,15 +58,20 @@ def test_merge_keeps_an_old_id_and_split_is_recorded(pipeline_run, tmp_path):
     with pytest.MonkeyPatch.context() as mp:
         _isolate(mp, root)
 
-        # two customers known by an email only they use, the larger one first
+        # two customers of one country (a merge across countries is a conflict the quality gate
+        # rightly blocks) known by an email only they use, the larger one first
         (big, email_big, big_records), (small, email_small, small_records) = _published(
             paths,
-            "select c.customer_id, c.email, count(*) as records "
-            "from dim_customers c join customer_identity_links l using (customer_id) "
-            "where c.email is not null and c.email not in ("
-            "  select identifier_value from customer_contact_points "
-            "  where identifier_type = 'email' group by 1 having count(distinct customer_id) > 1) "
-            "group by all having count(*) between 2 and 20 order by records desc, c.customer_id limit 2",
+            "with candidates as ("
+            "  select c.customer_id, c.email, c.country, count(*) as records "
+            "  from dim_customers c join customer_identity_links l using (customer_id) "
+            "  where c.email is not null and c.country is not null and c.email not in ("
+            "    select identifier_value from customer_contact_points "
+            "    where identifier_type = 'email' group by 1 having count(distinct customer_id) > 1) "
+            "  group by all having count(*) between 2 and 20), "
+            "country as (select country from candidates group by 1 having count(*) >= 2 order by count(*) desc limit 1) "
+            "select customer_id, email, records from candidates where country = (select country from country) "
+            "order by records desc, customer_id limit 2",
         )
         assert big_records >= small_records
 
