@@ -7,6 +7,7 @@ from cx_pipeline.dbt_project import cx_dbt_project
 from cx_pipeline.defs.dbt import cx_dbt_models
 from cx_pipeline.defs.identity import match_quality
 from cx_pipeline.defs.ingestion import build_ingestion_defs
+from cx_pipeline.defs.lifecycle import lifecycle_phase_accuracy
 from cx_pipeline.defs.publish import publish_job, published_marts
 from cx_pipeline.defs.resources import CxDataResource
 from cx_pipeline.paths import venv_executable
@@ -21,7 +22,7 @@ full_run_job = dg.define_asset_job(
 defs = dg.Definitions.merge(
     build_ingestion_defs(),
     dg.Definitions(
-        assets=[cx_dbt_models, match_quality, published_marts],
+        assets=[cx_dbt_models, match_quality, lifecycle_phase_accuracy, published_marts],
         jobs=[full_run_job, publish_job],
         resources={
             "dbt": DbtCliResource(project_dir=cx_dbt_project, dbt_executable=venv_executable("dbt")),
