@@ -6,6 +6,7 @@ import dagster as dg
 
 from cx_pipeline.definitions import defs
 from cx_pipeline.ingest.registry import load_registry
+from published_marts import PUBLISHED_MARTS
 
 
 def _graph():
@@ -34,12 +35,31 @@ def test_registry_union_feeds_identity_and_touchpoints():
 def test_publish_depends_on_every_mart_and_groups_follow_the_flow():
     graph = _graph()
     published = graph.get(dg.AssetKey(["published", "cx_marts"]))
-    assert set(published.parent_keys) == {
-        dg.AssetKey(["marts", m]) for m in ("dim_customers", "customer_identity_links", "customer_contact_points", "fct_touchpoints")
-    }
+    assert set(published.parent_keys) == {dg.AssetKey(["marts", m]) for m in PUBLISHED_MARTS}
     assert graph.get(dg.AssetKey(["marts", "dim_customers"])).group_name == "customer_360"
+    assert graph.get(dg.AssetKey(["marts", "source_link_rates"])).group_name == "customer_360"
     assert graph.get(dg.AssetKey(["intermediate", "int_identity_links"])).group_name == "identity"
     assert graph.get(dg.AssetKey(["staging", "stg_commerce__orders"])).group_name == "staging"
+
+
+def test_the_lifecycle_group_holds_its_rules_seeds_history_marts_and_accuracy():
+    graph = _graph()
+    lifecycle = {key for key in graph.get_all_asset_keys() if graph.get(key).group_name == "lifecycle"}
+    expected = {
+        dg.AssetKey(["intermediate", "int_lifecycle__customer_stages"]),
+        dg.AssetKey(["reference", "lifecycle_stages"]),
+        dg.AssetKey(["snapshots", "customer_lifecycle_snapshot"]),
+        dg.AssetKey(["marts", "customer_lifecycle"]),
+        dg.AssetKey(["marts", "customer_phase_history"]),
+        dg.AssetKey(["marts", "cx_kpis"]),
+        dg.AssetKey(["lifecycle", "phase_accuracy"]),
+    }
+    assert expected <= lifecycle
+    # the lifecycle reads customers through the published identity links
+    record_customers = graph.get(dg.AssetKey(["intermediate", "int_lifecycle__record_customers"]))
+    assert dg.AssetKey(["marts", "customer_identity_links"]) in record_customers.parent_keys
+    accuracy = graph.get(dg.AssetKey(["lifecycle", "phase_accuracy"]))
+    assert dg.AssetKey(["marts", "customer_lifecycle"]) in accuracy.parent_keys
 
 
 def test_dbt_tests_are_asset_checks_and_jobs_exist():

@@ -9,10 +9,9 @@ import polars as pl
 import pytest
 
 from cx_pipeline.ingest.registry import load_registry
+from published_marts import PUBLISHED_MARTS
 
 pytestmark = pytest.mark.e2e
-
-PUBLISHED_MARTS = {"dim_customers", "customer_identity_links", "customer_contact_points", "fct_touchpoints"}
 
 
 def _materializations(result) -> dict[str, dict]:
