@@ -68,3 +68,16 @@ def test_dbt_tests_are_asset_checks_and_jobs_exist():
     assert any(ck.asset_key == dg.AssetKey(["marts", "dim_customers"]) for ck in check_keys)
     assert defs.resolve_job_def("cx_full_run") is not None
     assert defs.resolve_job_def("publish_job") is not None
+
+
+def test_every_published_mart_has_an_enforced_contract_and_documented_columns():
+    from cx_pipeline.defs.dbt import _manifest, mart_model_names
+
+    nodes = {n["name"]: n for n in _manifest()["nodes"].values() if n["resource_type"] == "model"}
+    assert set(mart_model_names()) == PUBLISHED_MARTS
+    for name in PUBLISHED_MARTS:
+        node = nodes[name]
+        assert node["config"]["contract"]["enforced"], name
+        assert node["description"].strip(), name
+        undocumented = [c for c, spec in node["columns"].items() if not spec["description"].strip()]
+        assert node["columns"] and not undocumented, (name, undocumented)

@@ -44,6 +44,7 @@ timeline as (
         count(*) filter (where is_anonymous) as anonymous_touchpoints,
         max(occurred_on) filter (where is_activity) as last_activity_on,
         min(occurred_on) filter (where is_evaluating) as evaluating_touch_on,
+        arg_min(touchpoint_type, occurred_at) filter (where is_evaluating) as evaluating_touch_type,
         min(occurred_on) filter (where is_customer_only_source) as customer_only_first_on,
         arg_min(source, occurred_at) filter (where is_customer_only_source) as customer_only_first_source
     from touchpoints
@@ -206,6 +207,7 @@ final as (
         coalesce(crm_summary.crm_evaluating, false) as crm_evaluating,
         crm_summary.crm_opportunity_on,
         timeline.evaluating_touch_on,
+        timeline.evaluating_touch_type,
         -- use phase
         crm_summary.crm_purchased_on,
         crm_summary.crm_contract_on,

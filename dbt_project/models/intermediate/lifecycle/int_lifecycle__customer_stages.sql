@@ -24,12 +24,15 @@ facts as (
 evidence as (
     select
         *,
-        purchased_on is not null or crm_purchased_on is not null as is_purchased,
+        purchased_on is not null as is_purchased,
         crm_evaluating or evaluating_on is not null as is_evaluating,
         -- no CRM stage to go by: lapsed when quiet and without an order (so without a renewal)
-        not crm_stage_known
+        coalesce(
+            not crm_stage_known
             and days_since_last_activity >= {{ rules.lapsed.inactive_days }}
-            and days_since_last_order >= {{ rules.lapsed.no_order_days }} as is_inactive_without_order
+            and days_since_last_order >= {{ rules.lapsed.no_order_days }},
+            false
+        ) as is_inactive_without_order
     from facts
 ),
 
@@ -55,7 +58,8 @@ staged as (
     from evidence
 ),
 
-explained as (
+-- which signal decided it
+coded as (
     select
         *,
         case sub_stage
@@ -81,34 +85,41 @@ explained as (
             when 'engaged' then 'crm_engaged_stage'
             when 'known_lead' then 'identified'
             else 'anonymous_touchpoints_only'
-        end as reason_code,
-        case sub_stage
-            when 'lapsed' then
-                case when crm_churned_on is not null
-                    then 'the CRM marks the customer churned (recorded ' || crm_churned_on || ')'
-                    else 'no activity for ' || days_since_last_activity || ' days and '
-                        || coalesce('no order for ' || days_since_last_order || ' days', 'no order')
-                        || '; the CRM holds no stage'
-                end
-            when 'at_risk' then
-                low_csat_cases || ' support case(s) rated ' || lowest_csat || ' or lower (last '
-                || last_low_csat_on || '), no activity for ' || days_since_last_activity || ' days'
-            when 'advocate' then 'latest NPS answer ' || latest_nps_score || ' on ' || latest_nps_on
-            when 'growing' then 'upsell order on ' || first_upsell_on || ' after successful use since ' || succeeded_on
-            when 'adopting' then
-                case when first_successful_use_on = succeeded_on
-                    then 'first day of successful use ' || succeeded_on
-                    else 'answered the NPS survey on ' || first_nps_on
-                end
-            when 'onboarding' then
-                'purchased on ' || purchased_on || ', no day of successful use yet'
-            when 'evaluating' then
-                'evaluating since ' || coalesce(cast(evaluating_on as varchar), 'a CRM stage without a date')
-            when 'engaged' then 'the CRM marks the lead qualified'
-            when 'known_lead' then 'identified by ' || identified_by_source || ' on ' || identified_on
+        end as reason_code
+    from staged
+),
+
+-- the same in words, with the values that decided it
+explained as (
+    select
+        *,
+        case reason_code
+            when 'crm_churned' then 'the CRM marks the customer churned (recorded ' || crm_churned_on || ')'
+            when 'inactive_without_order' then
+                'no activity for ' || days_since_last_activity || ' days and no order for '
+                || days_since_last_order || ' days; the CRM holds no stage'
+            when 'low_csat_then_quiet' then
+                low_csat_cases || ' support case(s) rated {{ rules.use.at_risk.low_csat_at_most }} or lower (lowest '
+                || lowest_csat || ', last closed ' || last_low_csat_on || '), no activity for '
+                || days_since_last_activity || ' days'
+            when 'promoter_nps' then 'latest NPS answer ' || latest_nps_score || ' on ' || latest_nps_on
+            when 'upsell_after_success' then
+                'upsell order on ' || first_upsell_on || ' after successful use since ' || succeeded_on
+            when 'successful_use_day' then 'first day of successful use ' || succeeded_on
+            when 'nps_answered' then 'answered the NPS survey on ' || first_nps_on
+            when 'first_order' then 'first order on ' || purchased_on || ', no day of successful use yet'
+            when 'contract_signed' then 'contract signed on ' || purchased_on || ', no day of successful use yet'
+            when 'customer_only_source' then
+                'first ' || customer_only_first_source || ' record on ' || purchased_on || ', no day of successful use yet'
+            when 'crm_customer_stage' then 'the CRM marks a purchase, no day of successful use yet'
+            when 'crm_opportunity' then 'CRM opportunity since ' || evaluating_on
+            when 'evaluating_touchpoint' then evaluating_touch_type || ' on ' || evaluating_on
+            when 'crm_evaluating_stage' then 'the CRM marks the lead sales-qualified'
+            when 'crm_engaged_stage' then 'the CRM marks the lead marketing-qualified'
+            when 'identified' then 'identified by ' || identified_by_source || ' on ' || identified_on
             else anonymous_touchpoints || ' anonymous touchpoint(s), nothing that says who they are'
         end as reason
-    from staged
+    from coded
 ),
 
 final as (

@@ -1,5 +1,6 @@
 -- Per customer and attribute (name, country, consent): do the customer's records agree? One row
--- for every attribute seen on at least two records, with the values each source holds.
+-- for every attribute seen on at least two records (an e-mail subscription counts as one), with
+-- the values each source holds.
 -- Names are compared without case, punctuation or word order ("Smith, John" = "john smith");
 -- a name written in another script (katakana, romaji) is a real difference between systems.
 with attributes as (
