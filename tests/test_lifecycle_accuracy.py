@@ -118,3 +118,23 @@ def test_a_true_stage_the_pipeline_does_not_know_is_an_error():
     people = pl.DataFrame({"person_id": ["p1"], "journey_stage": ["dormant"]})
     with pytest.raises(ValueError, match="dormant"):
         phase_accuracy(people, _records(), _touchpoints(), pl.DataFrame({"customer_id": [], "sub_stage": []}), STAGE_PHASES)
+
+
+def test_without_ground_truth_the_asset_records_that_nothing_was_measured(isolated_env):
+    """Real customer data has no truth: the asset says so instead of failing or guessing."""
+    import dagster as dg
+    from dagster_dbt import DbtCliResource
+
+    from cx_pipeline.dbt_project import cx_dbt_project
+    from cx_pipeline.defs.lifecycle import lifecycle_phase_accuracy
+    from cx_pipeline.defs.resources import CxDataResource
+    from cx_pipeline.paths import venv_executable
+
+    dbt = DbtCliResource(project_dir=cx_dbt_project, dbt_executable=venv_executable("dbt"))
+    result = dg.materialize(
+        [lifecycle_phase_accuracy],
+        resources={"cx_data": CxDataResource(root=str(isolated_env)), "dbt": dbt},
+    )
+    meta = result.get_asset_materialization_events()[0].step_materialization_data.materialization.metadata
+    assert meta["ground_truth"].value == "absent"
+    assert not (isolated_env / "lifecycle").exists()

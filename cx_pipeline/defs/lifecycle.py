@@ -63,7 +63,7 @@ def _run_rules_on_true_people(
 def lifecycle_phase_accuracy(
     context: dg.AssetExecutionContext, cx_data: CxDataResource, dbt: DbtCliResource
 ) -> dg.MaterializeResult:
-    paths = cx_data.export_for_dbt()
+    paths = cx_data.paths()
     people_file, records_file = paths.truth / "people.parquet", paths.truth / "identity_truth.parquet"
     if not (people_file.is_file() and records_file.is_file()):
         context.log.info("No ground truth in the landing folder: phase accuracy not measured.")
@@ -78,6 +78,7 @@ def lifecycle_phase_accuracy(
         predicted = pl.from_arrow(con.sql("select customer_id, sub_stage from marts.customer_lifecycle").arrow())
         stage_phases = pl.from_arrow(con.sql("select sub_stage, phase from marts.dim_lifecycle_stages").arrow())
 
+    cx_data.export_for_dbt()  # the true-grouping dbt run reads this data folder
     paths.lifecycle.mkdir(parents=True, exist_ok=True)
     true_grouping = records.join(touchpoints.select("source", "source_record_id"), on=["source", "source_record_id"])
     by_person = _run_rules_on_true_people(dbt, paths, context.run_id, true_grouping.rename({"person_id": "customer_id"}))
