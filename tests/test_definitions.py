@@ -81,3 +81,12 @@ def test_every_published_mart_has_an_enforced_contract_and_documented_columns():
         assert node["description"].strip(), name
         undocumented = [c for c, spec in node["columns"].items() if not spec["description"].strip()]
         assert node["columns"] and not undocumented, (name, undocumented)
+
+
+def test_customer_traits_counts_touches_for_every_channel_the_registry_allows():
+    from cx_pipeline.defs.dbt import _manifest
+    from cx_pipeline.ingest.registry import CHANNELS
+
+    traits = next(n for n in _manifest()["nodes"].values() if n["name"] == "customer_traits")
+    per_channel = {c.removeprefix("touchpoints_") for c in traits["columns"] if c.startswith("touchpoints_")}
+    assert per_channel == set(CHANNELS)
