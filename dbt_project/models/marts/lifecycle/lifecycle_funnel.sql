@@ -5,82 +5,72 @@ with customers as (
     select * from {{ ref('customer_lifecycle') }}
 ),
 
+-- each customer's furthest milestone, and the days between consecutive dated milestones
+journeys as (
+    select
+        as_of_date,
+        case
+            when expanded_on is not null then 6
+            when first_value_on is not null then 5
+            when purchased_on is not null then 4
+            when evaluating_on is not null then 3
+            when identified_on is not null then 2
+            else 1
+        end as furthest_step,
+        identified_on - first_touch_on as days_to_identified,
+        evaluating_on - identified_on as days_to_evaluating,
+        purchased_on - evaluating_on as days_to_purchased,
+        first_value_on - purchased_on as days_to_first_value,
+        expanded_on - first_value_on as days_to_expanded
+    from customers
+),
+
+totals as (
+    select
+        max(as_of_date) as as_of_date,
+        {%- for step in range(1, 7) %}
+        count(*) filter (where furthest_step >= {{ step }}) as reached_{{ step }},
+        {%- endfor %}
+        median(days_to_identified) as median_days_2,
+        median(days_to_evaluating) as median_days_3,
+        median(days_to_purchased) as median_days_4,
+        median(days_to_first_value) as median_days_5,
+        median(days_to_expanded) as median_days_6
+    from journeys
+),
+
 steps as (
-    select * from (values
-        (1, 'first_touch', 'purchase'),
-        (2, 'identified', 'purchase'),
-        (3, 'evaluating', 'purchase'),
-        (4, 'purchased', 'use'),
-        (5, 'first_value', 'use'),
-        (6, 'expanded', 'expand')
-    ) as steps (step_order, step, phase)
-),
-
-milestones as (
-    select customer_id, 1 as step_order, first_touch_on as reached_on from customers
-    union all
-    select customer_id, 2 as step_order, identified_on as reached_on from customers
-    union all
-    select customer_id, 3 as step_order, evaluating_on as reached_on from customers
-    union all
-    select customer_id, 4 as step_order, purchased_on as reached_on from customers
-    union all
-    select customer_id, 5 as step_order, first_value_on as reached_on from customers
-    union all
-    select customer_id, 6 as step_order, expanded_on as reached_on from customers
-),
-
-furthest as (
+    {%- set steps = [('first_touch', 'purchase'), ('identified', 'purchase'), ('evaluating', 'purchase'),
+                     ('purchased', 'use'), ('first_value', 'use'), ('expanded', 'expand')] %}
+    {%- for step, phase in steps %}
+    {%- set n = loop.index %}
     select
-        customer_id,
-        max(step_order) filter (where reached_on is not null) as furthest_step
-    from milestones
-    group by customer_id
-),
-
-reached as (
-    select
-        steps.step_order,
-        count(*) filter (where furthest.furthest_step >= steps.step_order) as customers_reached
-    from steps
-    cross join furthest
-    group by steps.step_order
-),
-
--- days from the milestone before, where both are dated
-durations as (
-    select
-        milestones.step_order,
-        median(milestones.reached_on - previous.reached_on) as median_days_from_previous
-    from milestones
-    inner join milestones as previous
-        on previous.customer_id = milestones.customer_id
-        and previous.step_order = milestones.step_order - 1
-    where milestones.reached_on is not null
-        and previous.reached_on is not null
-    group by milestones.step_order
+        {{ n }} as step_order,
+        '{{ step }}' as step,
+        '{{ phase }}' as phase,
+        as_of_date,
+        reached_{{ n }} as customers_reached,
+        {% if n > 1 %}reached_{{ n }} / nullif(reached_{{ n - 1 }}, 0){% else %}null{% endif %} as conversion_from_previous,
+        reached_{{ n }} / nullif(reached_1, 0) as conversion_from_first,
+        {% if n > 1 %}cast(median_days_{{ n }} as double){% else %}null{% endif %} as median_days_from_previous
+    from totals
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 final as (
     select
-        -- step
-        steps.step_order,
-        steps.step,
-        steps.phase,
-        (select max(as_of_date) from customers) as as_of_date,
-        -- conversion
-        reached.customers_reached,
-        reached.customers_reached
-            / nullif(lag(reached.customers_reached) over (order by steps.step_order), 0) as conversion_from_previous,
-        reached.customers_reached
-            / nullif(first_value(reached.customers_reached) over (order by steps.step_order), 0) as conversion_from_first,
-        -- time
-        cast(durations.median_days_from_previous as double) as median_days_from_previous
+        cast(step_order as integer) as step_order,
+        step,
+        phase,
+        as_of_date,
+        customers_reached,
+        cast(conversion_from_previous as double) as conversion_from_previous,
+        cast(conversion_from_first as double) as conversion_from_first,
+        cast(median_days_from_previous as double) as median_days_from_previous
     from steps
-    inner join reached
-        on reached.step_order = steps.step_order
-    left join durations
-        on durations.step_order = steps.step_order
 )
 
 select * from final

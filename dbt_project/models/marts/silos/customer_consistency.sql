@@ -120,8 +120,7 @@ final as (
         count(distinct compared_value) as distinct_values,
         count(distinct compared_value) = 1 as is_consistent,
         -- what each source holds
-        string_agg(distinct source || ': ' || display_value, ' | ' order by source || ': ' || display_value)
-            as values_by_source
+        array_to_string(list_sort(list_distinct(list(source || ': ' || display_value))), ' | ') as values_by_source
     from customer_observations
     group by customer_id, attribute
     having count(*) >= 2

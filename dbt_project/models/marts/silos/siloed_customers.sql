@@ -12,15 +12,16 @@ lifecycle as (
 customers as (
     select
         customer_id,
-        any_value(department) as department,
-        string_agg(distinct source, ', ' order by source) as sources,
-        string_agg(distinct channel, ', ' order by channel) as channels,
+        min(department) as department,
+        array_to_string(list_sort(list_distinct(list(source))), ', ') as sources,
+        array_to_string(list_sort(list_distinct(list(channel))), ', ') as channels,
         count(*) as touchpoints,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at
     from touchpoints
     group by customer_id
-    having count(distinct department) = 1
+    -- one department only
+    having min(department) = max(department)
 ),
 
 final as (
