@@ -164,8 +164,8 @@ def _dbt_build(data_dir, target, select: str, as_of: str) -> None:
 
 
 def test_phase_history_records_what_changed_between_runs(pipeline_run, tmp_path):
-    """Two runs half a year apart on a copy of the warehouse: the history keeps both, the
-    transitions say who moved, and a third run with nothing new adds nothing."""
+    """Two runs half a year apart on a copy of the warehouse: the history keeps both and the
+    transitions say who moved (test_pipeline_e2e's re-run shows a run with nothing new adds nothing)."""
     work = data_paths(tmp_path)
     work.warehouse.parent.mkdir(parents=True)
     shutil.copy(pipeline_run.paths.warehouse, work.warehouse)
@@ -204,9 +204,4 @@ def test_phase_history_records_what_changed_between_runs(pipeline_run, tmp_path)
     assert bought.height > 0 and set(bought["direction"]) == {"forward"}
     newcomers = moves.filter((pl.col.direction == "first_seen") & (pl.col.transitioned_on == latest))
     assert newcomers.height == now.height - then.height > 0
-
-    _dbt_build(tmp_path, tmp_path / "target", "customer_lifecycle_snapshot customer_phase_history", "latest")
-    with duckdb.connect(str(work.warehouse), read_only=True) as con:
-        again = con.execute("select count(*) from marts.customer_phase_history").fetchall()[0][0]
-    assert again == rows.height
 
