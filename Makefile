@@ -28,7 +28,7 @@ help:
 	@echo "make bench SCALE=N - measure a full run on N people: time, peak RSS, rows/s per stage (data/bench/)"
 
 MANIFEST := dbt_project/target/manifest.json
-DBT_FILES := $(shell find dbt_project/dbt_project.yml dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null)
+DBT_FILES := $(shell find dbt_project/dbt_project.yml dbt_project/models dbt_project/macros dbt_project/tests dbt_project/seeds dbt_project/snapshots -type f 2>/dev/null)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

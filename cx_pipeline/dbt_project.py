@@ -8,7 +8,9 @@ from dagster_dbt import DbtCliResource, DbtProject
 from cx_pipeline.paths import DBT_PROJECT_DIR, venv_executable
 
 # What the manifest is parsed from: a newer file here means the manifest is stale.
-DBT_SOURCE_PATTERNS = ("dbt_project.yml", "models/**/*", "macros/**/*", "tests/**/*", "seeds/**/*")
+DBT_SOURCE_PATTERNS = (
+    "dbt_project.yml", "models/**/*", "macros/**/*", "tests/**/*", "seeds/**/*", "snapshots/**/*",
+)
 
 cx_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 

@@ -8,6 +8,7 @@ from cx_pipeline.defs.alerts import run_failure_alerts
 from cx_pipeline.defs.dbt import cx_dbt_models
 from cx_pipeline.defs.identity import match_quality
 from cx_pipeline.defs.ingestion import build_ingestion_defs
+from cx_pipeline.defs.lifecycle import lifecycle_phase_accuracy
 from cx_pipeline.defs.publish import publish_job, published_marts
 from cx_pipeline.defs.quality import quality_checks
 from cx_pipeline.defs.resources import AlertsResource, CxDataResource
@@ -23,7 +24,7 @@ full_run_job = dg.define_asset_job(
 defs = dg.Definitions.merge(
     build_ingestion_defs(),
     dg.Definitions(
-        assets=[cx_dbt_models, match_quality, published_marts],
+        assets=[cx_dbt_models, match_quality, lifecycle_phase_accuracy, published_marts],
         asset_checks=quality_checks,
         jobs=[full_run_job, publish_job],
         sensors=[run_failure_alerts],

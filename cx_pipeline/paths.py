@@ -67,6 +67,11 @@ class DataPaths:
         return self.root / "identity"
 
     @property
+    def lifecycle(self) -> Path:
+        """Lifecycle reports: lifecycle/phase_accuracy.json."""
+        return self.root / "lifecycle"
+
+    @property
     def published(self) -> Path:
         return self.root / "published"
 

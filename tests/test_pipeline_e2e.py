@@ -9,16 +9,9 @@ import polars as pl
 import pytest
 
 from cx_pipeline.ingest.registry import load_registry
+from published_marts import PUBLISHED_MARTS
 
 pytestmark = pytest.mark.e2e
-
-PUBLISHED_MARTS = {
-    "dim_customers",
-    "customer_identity_links",
-    "customer_contact_points",
-    "customer_id_changes",
-    "fct_touchpoints",
-}
 
 
 def _materializations(result) -> dict[str, dict]:
@@ -152,7 +145,7 @@ def test_golden_record_and_key_ring(pipeline_run):
     assert golden_emails_in_ring == with_email > 0
 
 
-def test_a_rerun_on_the_same_data_keeps_every_customer_id(pipeline_run):
+def test_a_rerun_on_the_same_data_keeps_every_customer_id_and_the_phase_history(pipeline_run):
     from dagster import DagsterInstance
 
     from cx_pipeline.definitions import defs
@@ -161,9 +154,15 @@ def test_a_rerun_on_the_same_data_keeps_every_customer_id(pipeline_run):
         with duckdb.connect(str(pipeline_run.paths.published_db), read_only=True) as con:
             return set(con.execute("select source, source_record_id, customer_id from customer_identity_links").fetchall())
 
-    before = links()
+    def history() -> set[tuple]:
+        with duckdb.connect(str(pipeline_run.paths.published_db), read_only=True) as con:
+            return set(con.execute("select * from customer_phase_history").fetchall())
+
+    before, history_before = links(), history()
     rerun = defs.resolve_job_def("cx_full_run").execute_in_process(
         instance=DagsterInstance.ephemeral(), raise_on_error=False
     )
     assert rerun.success
     assert links() == before and len(before) > 0
+    # nothing changed, so the phase history gains no row
+    assert history() == history_before and len(history_before) > 0

@@ -1,4 +1,4 @@
-"""dbt models as Dagster assets: staging, intermediate and marts, with dbt tests as asset checks.
+"""dbt as Dagster assets: seeds, staging, intermediate, marts and snapshots, with dbt tests as asset checks.
 
 dagster-dbt turns each dbt test into an asset check, blocking when the test's severity is error
 (so a failing error test stops the publish step, and `dbt build` already skips the models
@@ -8,6 +8,7 @@ downstream of it). Each test result here also carries its runbook, and a failed 
 import json
 from collections.abc import Mapping
 from functools import cache
+from pathlib import PurePosixPath
 from typing import Any
 
 import dagster as dg
@@ -19,37 +20,51 @@ from cx_pipeline.defs.resources import AlertsResource, CxDataResource
 from cx_pipeline.identity.rules import load_identity_rules
 from cx_pipeline.identity.survivorship import load_survivorship
 from cx_pipeline.ingest.registry import load_registry
+from cx_pipeline.lifecycle.rules import load_lifecycle_rules
 from cx_pipeline.quality.runbooks import RunbookLink, dbt_test_runbook
 from cx_pipeline.quality.settings import load_quality_settings
 
-# dbt folder -> Dagster asset group, so the UI groups follow the flow of the data.
+LIFECYCLE_GROUP = "lifecycle"
+# dbt folder -> Dagster asset group, so the UI groups follow the flow of the data. The deepest
+# folder listed above a node's file wins.
 GROUP_BY_DBT_FOLDER = {
-    "staging": "staging",
-    "intermediate": "identity",
-    "marts": "customer_360",
+    "models/staging": "staging",
+    "models/intermediate": "identity",
+    "models/intermediate/lifecycle": LIFECYCLE_GROUP,
+    "models/marts": "customer_360",
+    "models/marts/lifecycle": LIFECYCLE_GROUP,
+    "seeds/lifecycle": LIFECYCLE_GROUP,
+    "snapshots/lifecycle": LIFECYCLE_GROUP,
 }
 MARTS_FOLDER = "marts"
 DBT_UNIQUE_ID = "dagster_dbt/unique_id"  # where dagster-dbt keeps a check's dbt test id
+GROUPED_RESOURCE_TYPES = ("model", "seed", "snapshot")
+
+
+def group_for_dbt_file(path: str) -> str | None:
+    """The asset group of a dbt file (its path in the project, e.g. models/marts/x.sql)."""
+    folders = PurePosixPath(path).parents
+    return next((GROUP_BY_DBT_FOLDER[str(f)] for f in folders if str(f) in GROUP_BY_DBT_FOLDER), None)
 
 
 class CxDbtTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
-        if props["resource_type"] != "model":
+        if props["resource_type"] not in GROUPED_RESOURCE_TYPES:
             return spec
-        folder = props["fqn"][1] if len(props["fqn"]) > 2 else None
         return spec.replace_attributes(
-            group_name=GROUP_BY_DBT_FOLDER.get(folder, spec.group_name),
+            group_name=group_for_dbt_file(props["original_file_path"]) or spec.group_name,
         ).merge_attributes(kinds={"duckdb"})
 
 
 def dbt_rule_vars() -> dict[str, Any]:
-    """The tunable rules dbt renders its SQL from: cx_pipeline/config/{identity,survivorship}.yml."""
+    """The tunable rules dbt renders its SQL from: cx_pipeline/config/{identity,survivorship,lifecycle}.yml."""
     registry = load_registry()
     return {
         **load_identity_rules(registry=registry).dbt_vars(),
         **load_survivorship(registry=registry).dbt_vars(),
+        **load_lifecycle_rules(registry=registry).dbt_vars(),
     }
 
 

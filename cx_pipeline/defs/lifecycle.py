@@ -1,0 +1,101 @@
+"""The lifecycle as Dagster sees it beyond dbt: phase accuracy against the sample's truth."""
+
+import json
+
+import dagster as dg
+import duckdb
+import polars as pl
+from dagster_dbt import DbtCliResource
+
+from cx_pipeline.dbt_project import cx_dbt_project
+from cx_pipeline.defs.dbt import LIFECYCLE_GROUP, dbt_rule_vars
+from cx_pipeline.defs.resources import CxDataResource
+from cx_pipeline.lifecycle.accuracy import accuracy_markdown, phase_accuracy
+from cx_pipeline.paths import DataPaths
+
+LIFECYCLE_KEY = dg.AssetKey(["marts", "customer_lifecycle"])
+STAGES_KEY = dg.AssetKey(["marts", "dim_lifecycle_stages"])
+TOUCHPOINTS_KEY = dg.AssetKey(["marts", "fct_touchpoints"])
+REPORT_FILE = "phase_accuracy.json"
+# Where the phase rules are built once more on the true people, then dropped.
+TRUE_GROUPING_SCHEMA = "lifecycle_true_grouping"
+LIFECYCLE_MODELS = "path:models/intermediate/lifecycle"
+
+
+def _run_rules_on_true_people(
+    dbt: DbtCliResource, paths: DataPaths, run_id: str, grouping: pl.DataFrame
+) -> pl.DataFrame:
+    """The sub-stage per person from the lifecycle models run on records grouped by true person:
+    the `lifecycle_grouping` var swaps the identity links for `grouping`, `lifecycle_schema` keeps
+    the result apart from the real models. Returns customer_id (= person_id), sub_stage."""
+    grouping_file = paths.lifecycle / "true_grouping.parquet"
+    grouping.write_parquet(grouping_file)
+    dbt_vars = {**dbt_rule_vars(), "lifecycle_grouping": str(grouping_file), "lifecycle_schema": TRUE_GROUPING_SCHEMA}
+    try:
+        dbt.cli(
+            ["run", "--select", LIFECYCLE_MODELS, "--vars", json.dumps(dbt_vars)],
+            manifest=cx_dbt_project.manifest_path,
+            # its own target folder: a parse with these vars must not replace the project's manifest
+            target_path=paths.dbt_runs / run_id / TRUE_GROUPING_SCHEMA,
+        ).wait()
+        with duckdb.connect(str(paths.warehouse)) as con:
+            stages = pl.from_arrow(
+                con.sql(f"select customer_id, sub_stage from {TRUE_GROUPING_SCHEMA}.int_lifecycle__customer_stages").arrow()
+            )
+            con.execute(f"drop schema if exists {TRUE_GROUPING_SCHEMA} cascade")
+    finally:
+        grouping_file.unlink(missing_ok=True)
+    return stages
+
+
+@dg.asset(
+    key=["lifecycle", "phase_accuracy"],
+    deps=[LIFECYCLE_KEY, STAGES_KEY, TOUCHPOINTS_KEY],
+    group_name=LIFECYCLE_GROUP,
+    description=(
+        "Phase and sub-stage accuracy of customer_lifecycle against the generator's true journey "
+        "stages (data/landing/_truth/people.parquet), per true stage, by customer and by true "
+        "person (the phase rules alone, without identity errors). Written to "
+        "data/lifecycle/phase_accuracy.json. Real data has no truth: then nothing is measured."
+    ),
+    kinds={"polars", "dbt"},
+)
+def lifecycle_phase_accuracy(
+    context: dg.AssetExecutionContext, cx_data: CxDataResource, dbt: DbtCliResource
+) -> dg.MaterializeResult:
+    paths = cx_data.paths()
+    people_file, records_file = paths.truth / "people.parquet", paths.truth / "identity_truth.parquet"
+    if not (people_file.is_file() and records_file.is_file()):
+        context.log.info("No ground truth in the landing folder: phase accuracy not measured.")
+        return dg.MaterializeResult(metadata={"ground_truth": "absent"})
+
+    people = pl.read_parquet(people_file, columns=["person_id", "journey_stage"])
+    records = pl.read_parquet(records_file, columns=["source", "source_record_id", "person_id"])
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        touchpoints = pl.from_arrow(
+            con.sql("select source, source_record_id, customer_id, occurred_at from marts.fct_touchpoints").arrow()
+        )
+        predicted = pl.from_arrow(con.sql("select customer_id, sub_stage from marts.customer_lifecycle").arrow())
+        stage_phases = pl.from_arrow(con.sql("select sub_stage, phase from marts.dim_lifecycle_stages").arrow())
+
+    cx_data.export_for_dbt()  # the true-grouping dbt run reads this data folder
+    paths.lifecycle.mkdir(parents=True, exist_ok=True)
+    true_grouping = records.join(touchpoints.select("source", "source_record_id"), on=["source", "source_record_id"])
+    by_person = _run_rules_on_true_people(dbt, paths, context.run_id, true_grouping.rename({"person_id": "customer_id"}))
+    accuracy = phase_accuracy(people, records, touchpoints, predicted, stage_phases, true_grouping=by_person)
+
+    report = paths.lifecycle / REPORT_FILE
+    report.write_text(json.dumps(accuracy.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    context.log.info(
+        f"phase accuracy {accuracy.customers.phase_accuracy:.4f} by customer, "
+        f"{accuracy.true_grouping.phase_accuracy:.4f} by true person, "
+        f"over {accuracy.customers.people_evaluated:,} people"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **accuracy.as_metadata(),
+            "ground_truth": "present",
+            "summary": dg.MetadataValue.md(accuracy_markdown(accuracy)),
+            "report": dg.MetadataValue.path(str(report)),
+        }
+    )
