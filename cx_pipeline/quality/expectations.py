@@ -210,6 +210,41 @@ def scaffold_source_suite(spec: SourceSpec, defaults: RegistryDefaults) -> dict[
     }
 
 
+def scaffold_mart_suite(model: dict[str, Any], tests: list[dict[str, Any]]) -> dict[str, Any]:
+    """A starting suite for a mart, from its dbt manifest node and the data tests on it: the
+    contract's not-null constraints, unique keys and accepted values. Edit it freely: add the
+    plausibility rules only a person knows (bounds, shares, shapes)."""
+    expectations = [_expect("expect_table_row_count_to_be_between", min_value=1)]
+    row_key: list[str] = []
+    for name, column in model["columns"].items():
+        if any(c.get("type") == "not_null" for c in column.get("constraints", [])):
+            expectations.append(_expect("expect_column_values_to_not_be_null", column=name))
+    for test in tests:
+        meta = test.get("test_metadata") or {}
+        kwargs = meta.get("kwargs") or {}
+        column = test.get("column_name") or kwargs.get("column_name")
+        if meta.get("name") == "unique" and column:
+            expectations.append(_expect("expect_column_values_to_be_unique", column=column))
+            row_key = row_key or [column]
+        elif meta.get("name") == "unique_combination_of_columns":
+            columns = kwargs.get("columns") or (kwargs.get("arguments") or {}).get("columns")
+            if columns:
+                expectations.append(_expect("expect_compound_columns_to_be_unique", column_list=list(columns)))
+                row_key = row_key or list(columns)
+        elif meta.get("name") == "accepted_values" and column:
+            values = kwargs.get("values") or (kwargs.get("arguments") or {}).get("values")
+            if values:
+                expectations.append(_expect("expect_column_values_to_be_in_set", column=column, value_set=list(values)))
+    return {
+        "name": f"mart_{model['name']}",
+        "expectations": expectations,
+        "meta": {
+            "row_key": row_key or [next(iter(model["columns"]))],
+            "describes": f"marts.{model['name']}: {model.get('description', '').strip()}",
+        },
+    }
+
+
 def missing_suites(registry: Registry, marts: list[str]) -> list[Path]:
     """Suite files that should exist but do not: one per registry source and one per mart."""
     wanted = [source_suite_path(s) for s in registry.sources] + [mart_suite_path(m) for m in marts]
