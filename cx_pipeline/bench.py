@@ -49,9 +49,14 @@ JOB = "cx_full_run"
 INGEST, CHECKS, ORCHESTRATION = "ingest", "checks", "orchestration"
 DBT_TESTS, DBT_STARTUP, DBT_OVERHEAD = "dbt tests", "dbt start-up", "dbt gaps & wrap-up"
 STAGE_ORDER = [INGEST, DBT_STARTUP, "dbt staging", "dbt intermediate", "dbt marts", DBT_TESTS, DBT_OVERHEAD,
-               "match quality", CHECKS, "publish", ORCHESTRATION]  # fmt: skip
+               "match quality", "lifecycle accuracy", CHECKS, "publish", ORCHESTRATION]  # fmt: skip
 # The Dagster asset group of a Python step -> its stage; a step with only asset checks is CHECKS.
-STAGE_OF_GROUP = {"ingestion": INGEST, "identity": "match quality", "publish": "publish"}
+STAGE_OF_GROUP = {
+    "ingestion": INGEST,
+    "identity": "match quality",
+    "lifecycle": "lifecycle accuracy",
+    "publish": "publish",
+}
 # Identity resolution = every span in this Dagster group: the dbt identity models and match quality.
 IDENTITY_GROUP = "identity"
 IDENTITY_OUTPUT = "customer_identity_links"  # its rows = source records resolved
@@ -163,7 +168,7 @@ def _epoch(iso: str) -> float:
 def dbt_spans(run_dir: Path) -> tuple[list[Span], dict[str, list[tuple[str, str]]]]:
     """A span per dbt node from run_results.json (compile start to execute end), and per stage
     the relations its models built with their materialization."""
-    from cx_pipeline.defs.dbt import GROUP_BY_DBT_FOLDER
+    from cx_pipeline.defs.dbt import group_for_dbt_file
 
     results = json.loads((run_dir / "run_results.json").read_text(encoding="utf-8"))["results"]
     nodes = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["nodes"]
@@ -179,7 +184,7 @@ def dbt_spans(run_dir: Path) -> tuple[list[Span], dict[str, list[tuple[str, str]
         else:
             node = nodes[uid]
             folder = node["fqn"][1] if len(node["fqn"]) > 2 else "models"
-            stage, group = f"dbt {folder}", GROUP_BY_DBT_FOLDER.get(folder)
+            stage, group = f"dbt {folder}", group_for_dbt_file(node["original_file_path"])
             if result.get("relation_name"):
                 relations[stage].append((result["relation_name"], node["config"]["materialized"]))
         spans.append(Span(stage, group, min(times), max(times), level=2))

@@ -93,11 +93,12 @@ def test_bench_measures_every_stage_of_a_full_run(isolated_env):
     assert stages["dbt marts"]["rows"] > 0 and stages["dbt intermediate"]["rows"] > 0
     assert stages["dbt staging"]["rows_per_s"] is None  # views: built by their readers
 
+    # identity resolution: the identity models (part of dbt intermediate, beside the lifecycle
+    # models) and match quality
     identity = report["identity_resolution"]
     assert identity["stages"] == ["dbt intermediate", "match quality"]
-    assert identity["wall_s"] == pytest.approx(
-        stages["dbt intermediate"]["wall_s"] + stages["match quality"]["wall_s"], abs=0.002
-    )
+    assert stages["match quality"]["wall_s"] < identity["wall_s"]
+    assert identity["wall_s"] <= stages["dbt intermediate"]["wall_s"] + stages["match quality"]["wall_s"] + 0.002
 
     assert report["floor_wall_s"] > 0
     assert report["floor_rows"] == report["source_rows"]  # DuckDB read the same rows
