@@ -83,6 +83,10 @@ def test_a_silo_in_the_landing_data_fails_the_run_alerts_and_leaves_published_un
     again = runner.invoke(app, ["publish", "--data-dir", str(paths.root)])
     assert again.exit_code == 1 and "link_rate" in again.output
     assert published_digests(paths) == before
+    refusal = read_alerts(paths.alerts)[-1]
+    assert refusal["kind"] == "run_failed" and refusal["job"] == "publish_job"
+    assert refusal["title"].endswith("publishing refused: 1 blocking check(s) did not pass")
+    assert refusal["runbook"] == "docs/runbooks/link_rate.md" and refusal["check"] == "link_rate"
 
 
 def test_an_inconsistency_in_the_landing_data_fails_the_run(run_copy):

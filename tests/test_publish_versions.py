@@ -194,7 +194,7 @@ def test_a_publish_killed_half_way_leaves_the_last_good_version_readable(run_cop
     publish_marts(paths, marts, run_id="goodrun1")
     rng = random.Random(5)
     interrupted = 0
-    for _ in range(6):
+    for _ in range(4):
         publisher = subprocess.Popen([sys.executable, "-c", KILLABLE_PUBLISHER, str(paths.root), ",".join(marts)])
         time.sleep(rng.uniform(1.2, 2.8))  # the import takes about a second, each publish a fraction
         publisher.send_signal(signal.SIGKILL)

@@ -10,6 +10,8 @@ check. cx_pipeline alerts on both:
   in-process without a daemon and alert themselves (their runs are tagged so the sensor skips them).
 """
 
+from pathlib import Path
+
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
@@ -23,36 +25,66 @@ LAUNCHED_BY_TAG = "cx/launched_by"
 CLI_LAUNCHER = "cli"
 
 
-def run_failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Alert:
-    """What failed in `run`, with the runbook of the first blocking check that failed (else the
-    generic run-failure runbook) and every failed check and step listed."""
+def _step_error(failure) -> str:
+    error = failure.error if failure else None
+    while error is not None and error.cause is not None and "Error occurred while executing" in error.message:
+        error = error.cause  # the user code's own error, not Dagster's wrapper
+    return error.message.strip().splitlines()[0] if error and error.message else "failed"
+
+
+def _failures(instance: dg.DagsterInstance, run_id: str) -> tuple[list, list[dict], list[str]]:
+    """The run's failed check evaluations, the checks its publish gate refused on, its failed steps."""
     records = instance.get_records_for_run(
-        run.run_id, of_type={DagsterEventType.ASSET_CHECK_EVALUATION, DagsterEventType.STEP_FAILURE}
+        run_id, of_type={DagsterEventType.ASSET_CHECK_EVALUATION, DagsterEventType.STEP_FAILURE}
     ).records
-    runbooks = {key: link for key, (_, link) in gated_checks().items()}
-    failed_checks, failed_steps = [], []
+    failed_checks, refused, failed_steps = [], [], []
     for record in records:
         event = record.event_log_entry.dagster_event
         if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                failed_checks.append(evaluation)
+            if not event.event_specific_data.passed:
+                failed_checks.append(event.event_specific_data)
         elif event.step_key:
-            error = event.step_failure_data.error if event.step_failure_data else None
-            while error is not None and error.cause is not None and "Error occurred while executing" in error.message:
-                error = error.cause  # the user code's own error, not Dagster's wrapper
-            message = error.message.strip().splitlines()[0] if error and error.message else "failed"
-            failed_steps.append(f"step {event.step_key}: {message}")
+            failure = event.step_failure_data
+            failed_steps.append(f"step {event.step_key}: {_step_error(failure)}")
+            user_failure = failure.user_failure_data if failure else None
+            gate = user_failure.metadata.get("blocking_checks") if user_failure else None
+            refused += gate.value if gate is not None else []
+    return failed_checks, refused, failed_steps
+
+
+def run_failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Alert:
+    """What failed in `run`, with the runbook of the first blocking check that failed (else the
+    generic run-failure runbook) and every failed check and step listed."""
+    try:
+        runbooks = {key: link for key, (_, link) in gated_checks().items()}
+        base_url = load_quality_settings().runbook_base_url
+    except Exception:  # a broken settings file must not silence the alert about the run it broke
+        runbooks, base_url = {}, None
+    failed_checks, refused, failed_steps = _failures(instance, run.run_id)
+
+    def runbook_of(key: dg.AssetCheckKey):
+        return runbooks.get(key) or runbook(RUN_FAILURE)
 
     blocking = [e for e in failed_checks if e.severity == dg.AssetCheckSeverity.ERROR]
-    lead = blocking[0] if blocking else None
-    link = runbooks.get(lead.asset_check_key, runbook(RUN_FAILURE)) if lead else runbook(RUN_FAILURE)
     described = [
-        f"{e.check_name} on {'/'.join(e.asset_key.path)} ({e.severity.value.lower()}; runbook "
-        f"{runbooks.get(e.asset_check_key, runbook(RUN_FAILURE)).relative})"
+        f"{e.check_name} on {'/'.join(e.asset_key.path)} ({e.severity.value.lower()}; "
+        f"runbook {runbook_of(e.asset_check_key).relative})"
         for e in failed_checks
+    ] + [
+        f"{c['check']} on {c['asset']} ({'failed' if c['passed'] is False else 'not evaluated since its asset was built'}"
+        f"; runbook {c['runbook']})"
+        for c in refused
     ]
-    cause = f"{len(blocking)} blocking check(s) failed" if blocking else "a step failed"
+    if blocking:
+        lead = (blocking[0].check_name, "/".join(blocking[0].asset_key.path))
+        link = runbook_of(blocking[0].asset_check_key)
+        cause = f"{len(blocking)} blocking check(s) failed"
+    elif refused:
+        lead = (refused[0]["check"], refused[0]["asset"])
+        link = runbook(Path(refused[0]["runbook"]).stem)
+        cause = f"publishing refused: {len(refused)} blocking check(s) did not pass"
+    else:
+        lead, link, cause = (None, None), runbook(RUN_FAILURE), "a step failed"
     summary_lines = [f"run {run.run_id} of {run.job_name}: {cause}; nothing was published by this run."]
     summary_lines += [f"failed check: {d}" for d in described] + failed_steps[:5]
     return Alert(
@@ -61,11 +93,11 @@ def run_failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Alert
         title=f"run of {run.job_name} failed: {cause}",
         summary="\n".join(summary_lines),
         runbook=link.relative,
-        runbook_url=link.url(load_quality_settings().runbook_base_url),
+        runbook_url=link.url(base_url),
         run_id=run.run_id,
         job=run.job_name,
-        check=lead.check_name if lead else None,
-        asset="/".join(lead.asset_key.path) if lead else None,
+        check=lead[0],
+        asset=lead[1],
         blocking=True,
         failing=described + failed_steps,
     )

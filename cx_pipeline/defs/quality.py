@@ -25,7 +25,7 @@ from cx_pipeline.defs.resources import AlertsResource, CxDataResource
 from cx_pipeline.ingest.registry import Registry, load_registry
 from cx_pipeline.lib.metadata import markdown_preview
 from cx_pipeline.paths import DataPaths
-from cx_pipeline.quality.base import Finding, Measurement
+from cx_pipeline.quality.base import Finding, Measurement, format_value
 from cx_pipeline.quality.catalog import CheckContext, SourceCheck, WarehouseCheck, source_checks, warehouse_checks
 from cx_pipeline.quality.expectations import load_suite, mart_suite_path, validate_frame
 from cx_pipeline.quality.results import write_results
@@ -72,17 +72,10 @@ def _measure_safely(measure: Callable[[], Measurement]) -> Measurement:
 def _findings_table(findings: list[Finding]) -> dg.MarkdownMetadataValue:
     lines = ["| subject | value | limit | of | passed | note |", "| --- | ---: | ---: | ---: | --- | --- |"]
     for f in findings[:MAX_FINDING_ROWS]:
-        value = f.as_dict()["value"]
-        shown = (
-            "n/a"
-            if value is None
-            else (f"{value:.4f}" if isinstance(value, float) and not value.is_integer() else f"{value:,.0f}")
-        )
         of = f"{f.count:,} / {f.total:,}" if f.count is not None and f.total is not None else ""
         note = f.note.replace("|", "\\|").replace("\n", " ")
-        lines.append(
-            f"| {f.subject} | {shown} | {f.bound} {f.limit:g} | {of} | {'yes' if f.passed else '**no**'} | {note} |"
-        )
+        verdict = "yes" if f.passed else "**no**"
+        lines.append(f"| {f.subject} | {format_value(f.value)} | {f.bound} {f.limit:g} | {of} | {verdict} | {note} |")
     if len(findings) > MAX_FINDING_ROWS:
         lines.append(f"| ... {len(findings) - MAX_FINDING_ROWS} more in the results file | | | | | |")
     return dg.MetadataValue.md("\n".join(lines))
@@ -243,13 +236,14 @@ def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings
 def _warehouse_check(check: WarehouseCheck, registry: Registry, settings: QualitySettings) -> dg.AssetChecksDefinition:
     asset_key = dg.AssetKey(list(check.asset))
 
+    # The models it reads are built in the same dbt step as its asset, so they are no dependency:
+    # as one, a blocking failure on them would skip this check and hide what it would have found.
     @dg.asset_check(
         asset=asset_key,
         name=check.name,
         description=check.description,
         blocking=True,
-        additional_deps=[dg.AssetKey(list(r)) for r in check.reads],
-        metadata=_spec_metadata(check.name, settings),
+        metadata={**_spec_metadata(check.name, settings), "reads": ", ".join("/".join(r) for r in check.reads)},
     )
     def _run(
         context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource

@@ -53,9 +53,9 @@ class Finding:
         relation = ">" if self.bound == "max" else "<"
         ratio = f" ({self.count:,} of {self.total:,})" if self.count is not None and self.total is not None else ""
         verdict = (
-            f"{_fmt(self.value)}{ratio}"
+            f"{format_value(self.value)}{ratio}"
             if self.passed
-            else f"{_fmt(self.value)}{ratio} {relation} {self.bound} {_fmt(self.limit)}"
+            else f"{format_value(self.value)}{ratio} {relation} {self.bound} {format_value(self.limit)}"
         )
         return f"{self.subject}: {verdict}" + (f" - {self.note}" if self.note else "")
 
@@ -102,7 +102,8 @@ def rate(count: int, total: int) -> float:
     return count / total if total else 0.0
 
 
-def _fmt(value: float) -> str:
+def format_value(value: float) -> str:
+    """A figure for people: whole numbers with thousands separators, rates to four places."""
     if math.isnan(value):
         return "n/a"
     if float(value).is_integer():

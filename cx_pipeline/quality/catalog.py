@@ -53,7 +53,7 @@ class WarehouseCheck:
     params: type[CheckParams]
     measure: WarehouseMeasure
     asset: tuple[str, ...]  # the mart the check guards, e.g. ("marts", "dim_customers")
-    reads: tuple[tuple[str, ...], ...] = ()  # other dbt models it reads (lineage only)
+    reads: tuple[tuple[str, ...], ...] = ()  # other dbt models it reads (shown in its metadata)
 
 
 SOURCE_CHECKS: dict[str, SourceCheck] = {}
