@@ -386,3 +386,37 @@ def test_quality_markdown_renders_a_table():
     assert "| Recall (pairwise) | 1.0000 |" in lines
     assert "| People in largest customer | 2 |" in lines
     assert "| Consolidation rate | 66.67% |" in lines
+
+
+def test_identified_records_follow_anonymous_ids_from_a_named_record_within_the_person():
+    import polars as pl
+
+    from cx_pipeline.identity.quality import identified_records
+
+    def ids(rows):
+        return pl.DataFrame(rows, schema=["source", "source_record_id", "identifier_type", "identifier_value"], orient="row")
+
+    identifiers = ids(
+        [
+            ("web", "1", "cookie_id", "ck-a"),  # the form submit: cookie and email
+            ("web", "1", "email", "hana@x.jp"),
+            ("web", "2", "cookie_id", "ck-a"),  # a page view on that browser: identified
+            ("app", "3", "device_id", "dev-1"),  # login on a device: device and login
+            ("app", "3", "app_login", "hana.y"),
+            ("usage", "4", "app_login", "hana.y"),  # usage by that login: identified through the chain
+            ("web", "5", "cookie_id", "ck-b"),  # a browser that never submitted anything: anonymous
+            ("web", "6", "cookie_id", "ck-a"),  # same cookie value, but another person's record
+        ]
+    )
+    named = pl.DataFrame({"source": ["crm"], "source_record_id": ["7"]})
+    truth = pl.DataFrame(
+        {
+            "source": ["web", "web", "app", "usage", "web", "web", "crm"],
+            "source_record_id": ["1", "2", "3", "4", "5", "6", "7"],
+            "person_id": ["P1", "P1", "P1", "P1", "P1", "P2", "P2"],
+        }
+    )
+    # the app login record is identified only if something names its person: give it the email too
+    identifiers = pl.concat([identifiers, ids([("app", "3", "email", "hana@x.jp")])])
+    found = identified_records(identifiers, named, truth, ("cookie_id", "device_id", "app_login"))
+    assert set(found.rows()) == {("web", "1"), ("web", "2"), ("app", "3"), ("usage", "4"), ("crm", "7")}
