@@ -158,3 +158,25 @@
 {% macro spark__lists_overlap(a, b) -%}
     arrays_overlap({{ a }}, {{ b }})
 {%- endmacro %}
+
+{#- The value guard of a grouped (type, value): junk_value, junk_pattern or too_many_records, as
+    identity.yml `guards` declares per type; null when none applies. Used inside a query grouped
+    by the type and value columns. `only_types` limits it to those types (default: every type). -#}
+{% macro value_guard(type_column, value_column, rules, only_types=none) -%}
+    case
+    {%- for type, values in rules.junk_values.items() if only_types is none or type in only_types %}
+        when {{ type_column }} = {{ sql_literal(type) }} and {{ value_column }} in (
+            {%- for v in values %}{{ sql_literal(v) }}{{ ", " if not loop.last }}{% endfor -%}
+        ) then 'junk_value'
+    {%- endfor %}
+    {%- for type, patterns in rules.junk_patterns.items() if only_types is none or type in only_types %}
+        {%- for pattern in patterns %}
+        when {{ type_column }} = {{ sql_literal(type) }} and {{ regexp_matches(value_column, pattern) }} then 'junk_pattern'
+        {%- endfor %}
+    {%- endfor %}
+    {%- for type, limit in rules.max_records_per_value.items() if only_types is none or type in only_types %}
+        when {{ type_column }} = {{ sql_literal(type) }} and count(*) > {{ limit }} then 'too_many_records'
+    {%- endfor %}
+        else null
+    end
+{%- endmacro %}

@@ -12,22 +12,7 @@ junk_flagged as (
         identifier_type,
         identifier_value,
         count(*) as record_count,
-        case
-        {%- for type, values in rules.junk_values.items() %}
-            when identifier_type = {{ sql_literal(type) }} and identifier_value in (
-                {%- for v in values %}{{ sql_literal(v) }}{{ ", " if not loop.last }}{% endfor -%}
-            ) then 'junk_value'
-        {%- endfor %}
-        {%- for type, patterns in rules.junk_patterns.items() %}
-            {%- for pattern in patterns %}
-            when identifier_type = {{ sql_literal(type) }} and {{ regexp_matches('identifier_value', pattern) }} then 'junk_pattern'
-            {%- endfor %}
-        {%- endfor %}
-        {%- for type, limit in rules.max_records_per_value.items() %}
-            when identifier_type = {{ sql_literal(type) }} and count(*) > {{ limit }} then 'too_many_records'
-        {%- endfor %}
-            else null
-        end as junk_guard
+        {{ value_guard('identifier_type', 'identifier_value', rules) }} as junk_guard
     from identifiers
     group by identifier_type, identifier_value
 ),

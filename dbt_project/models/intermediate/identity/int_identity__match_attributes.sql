@@ -60,22 +60,7 @@ values_guarded as (
         match_attribute,
         match_value,
         count(*) as value_record_count,
-        case
-        {%- for type, values in rules.junk_values.items() if type in rules.match_attributes %}
-            when match_attribute = {{ sql_literal(type) }} and match_value in (
-                {%- for v in values %}{{ sql_literal(v) }}{{ ", " if not loop.last }}{% endfor -%}
-            ) then 'junk_value'
-        {%- endfor %}
-        {%- for type, patterns in rules.junk_patterns.items() if type in rules.match_attributes %}
-            {%- for pattern in patterns %}
-            when match_attribute = {{ sql_literal(type) }} and {{ regexp_matches('match_value', pattern) }} then 'junk_pattern'
-            {%- endfor %}
-        {%- endfor %}
-        {%- for type, limit in rules.max_records_per_value.items() if type in rules.match_attributes %}
-            when match_attribute = {{ sql_literal(type) }} and count(*) > {{ limit }} then 'too_many_records'
-        {%- endfor %}
-            else null
-        end as guard
+        {{ value_guard('match_attribute', 'match_value', rules, only_types=rules.match_attributes) }} as guard
     from comparable
     group by match_attribute, match_value
 ),
