@@ -27,6 +27,20 @@ def read_links(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
+def read_identity_evidence(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every record's identifiers, and the records that carry a name: what says who a record is."""
+    identifiers = pl.from_arrow(
+        con.sql("select source, source_record_id, identifier_type, identifier_value from staging.stg_cx__identifiers").arrow()
+    )
+    named = pl.from_arrow(
+        con.sql(
+            "select distinct source, source_record_id from intermediate.int_identity__match_attributes "
+            "where match_attribute = 'full_name'"
+        ).arrow()
+    )
+    return identifiers, named
+
+
 @dg.asset(
     key=["identity", "match_quality"],
     deps=[LINKS_KEY],
@@ -44,17 +58,6 @@ def match_quality(context: dg.AssetExecutionContext, cx_data: CxDataResource) ->
         links = read_links(con)
         guards = guards_fired(con)
         rules = records_by_rule(con)
-        identifiers = pl.from_arrow(
-            con.sql(
-                "select source, source_record_id, identifier_type, identifier_value from staging.stg_cx__identifiers"
-            ).arrow()
-        )
-        named = pl.from_arrow(
-            con.sql(
-                "select distinct source, source_record_id from intermediate.int_identity__match_attributes "
-                "where match_attribute = 'full_name'"
-            ).arrow()
-        )
     # what fired and what linked, with or without ground truth
     graph_metadata = {
         "guards_fired": dg.MetadataValue.md(markdown_table(guards) if guards.height else "No guard fired."),
@@ -70,6 +73,8 @@ def match_quality(context: dg.AssetExecutionContext, cx_data: CxDataResource) ->
     # devices left out): what the matcher could have linked
     anonymous_types = load_identity_rules().anonymous_identifiers
     truth = load_truth(paths)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        identifiers, named = read_identity_evidence(con)
     identified = measure_links(
         links, truth, accepted=identified_records(identifiers, named, truth, anonymous_types)
     )
