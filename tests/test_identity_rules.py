@@ -65,6 +65,8 @@ def test_shipped_junk_patterns_catch_the_placeholders_and_spare_real_values():
          r"match_attributes\.full_name\.from\[1\]: unknown registry attribute .* 'surname'"),
         (lambda d: d["match_attributes"]["full_name"].update(compare_as="phonetic"),
          r"match_attributes\.full_name\.compare_as: unknown comparison 'phonetic'"),
+        (lambda d: d.update(anonymous_identifiers=["cookie_id", "fax"]),
+         r"anonymous_identifiers\[1\]: unknown identifier type 'fax'"),
         (lambda d: d.update(kanji_variants={"髙": "高い"}),
          r"kanji_variants: expected a mapping of one character to one character"),
         (lambda d: d["match_rules"].append({"name": "same_email", "criteria": [{"same": "email"}]}),
