@@ -50,6 +50,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from cx_pipeline.lib.sql import sql_literal
 from cx_pipeline.paths import DataPaths
 
 __all__ = [
@@ -269,17 +270,13 @@ def load_accepted(paths: DataPaths) -> pl.LazyFrame | None:
     )
 
 
-def _quoted(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _accepted_sql(paths: DataPaths) -> str | None:
     files = sorted(paths.ingested.glob(f"*/{ACCEPTED_FILE}"))
     if not files:
         return None
     return " union all ".join(
-        f"select {_quoted(f.parent.name)} as source, source_record_id::varchar as source_record_id "
-        f"from read_parquet({_quoted(str(f))})"
+        f"select {sql_literal(f.parent.name)} as source, source_record_id::varchar as source_record_id "
+        f"from read_parquet({sql_literal(str(f))})"
         for f in files
     )
 
@@ -290,9 +287,9 @@ def _open_truth(paths: DataPaths, con: duckdb.DuckDBPyConnection) -> bool | None
     `accepted` exists."""
     if not truth_file(paths).is_file():
         return None
-    con.execute(f"create view truth as select {', '.join(KEYS)}, person_id from read_parquet({_quoted(str(truth_file(paths)))})")
+    con.execute(f"create view truth as select {', '.join(KEYS)}, person_id from read_parquet({sql_literal(str(truth_file(paths)))})")
     if paths.warehouse.is_file():
-        con.execute(f"attach {_quoted(str(paths.warehouse))} as warehouse (read_only)")
+        con.execute(f"attach {sql_literal(str(paths.warehouse))} as warehouse (read_only)")
     accepted = _accepted_sql(paths)
     if accepted is not None:
         con.execute(f"create view accepted as {accepted}")

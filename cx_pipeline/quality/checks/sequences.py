@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from cx_pipeline.ingest.registry import DEPARTMENTS
 from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurement, rate
 from cx_pipeline.quality.catalog import CheckContext, warehouse_check
-from cx_pipeline.quality.checks.params import known, registry_of, sql_list, sql_literal
+from cx_pipeline.lib.sql import sql_list, sql_literal
+from cx_pipeline.quality.checks.params import known, registry_of
 
 TOUCHPOINTS = ("marts", "fct_touchpoints")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

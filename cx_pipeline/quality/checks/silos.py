@@ -13,7 +13,8 @@ from pydantic import Field, ValidationInfo, field_validator
 from cx_pipeline.identity.rules import load_identity_rules
 from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurement, rate
 from cx_pipeline.quality.catalog import CheckContext, warehouse_check
-from cx_pipeline.quality.checks.params import known, registry_of, sql_list, sql_literal
+from cx_pipeline.lib.sql import sql_list, sql_literal
+from cx_pipeline.quality.checks.params import known, registry_of
 
 LINKS = ("marts", "customer_identity_links")
 CUSTOMERS = ("marts", "dim_customers")
