@@ -68,6 +68,8 @@ def spark_build(pipeline_run: PipelineRun, tmp_path_factory: pytest.TempPathFact
     env.update(
         DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         CX_DATA_DIR=str(root), CX_DBT_TARGET="spark",
+        # a fresh catalog per build: no Derby metastore to create (tables are still Parquet files)
+        CX_SPARK_CATALOG="in-memory",
     )
     selection = [f"+{mart}" for mart in CUSTOMER_360_MARTS]
     started = time.monotonic()
