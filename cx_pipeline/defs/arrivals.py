@@ -25,6 +25,10 @@ TARGET_JOB = "cx_full_run"
 LANDED_FILES_TAG = "cx/landed_files"
 
 
+def now_ns() -> int:
+    return time.time_ns()
+
+
 def latest_arrival(registry, paths) -> int:
     return max((arrived_ns(p) for spec in registry.sources.values() for p in landing_files(spec, paths)), default=0)
 
@@ -72,7 +76,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, cx_data: CxDataRes
         registry,
         paths,
         since_ns=int(context.cursor),
-        now_ns=time.time_ns(),
+        now_ns=now_ns(),
         first_day=partitions.get_first_partition_key(),
         last_day=partitions.get_last_partition_key(),
     )
