@@ -367,9 +367,13 @@ def _new_day(paths, day: str) -> tuple[str, str]:
     """A day of web events: a few visits by known cookies, and one form that ties a cookie of one
     customer to the email of another (identity resolution merges them: records change customer)."""
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        # an anonymous visitor (no country, name or email to conflict with: the gate would
+        # rightly block a merge of two people of different countries)
         cookie_owner, cookie = con.execute(
-            "select customer_id, identifier_value from marts.customer_contact_points "
-            "where identifier_type = 'cookie_id' order by customer_id, identifier_value limit 1"
+            "select p.customer_id, p.identifier_value from marts.customer_contact_points p "
+            "join marts.dim_customers c using (customer_id) "
+            "where p.identifier_type = 'cookie_id' and c.country is null and c.email is null "
+            "order by p.customer_id, p.identifier_value limit 1"
         ).fetchone()
         email_owner, email = con.execute(
             "select customer_id, identifier_value from marts.customer_contact_points p "
