@@ -75,13 +75,7 @@ def partition_days(context: dg.AssetExecutionContext) -> list[str] | None:
 
 def _ingestion_asset(spec: SourceSpec, registry: Registry) -> dg.AssetsDefinition:
     partitioned = spec.partitioned
-    with warnings.catch_warnings():
-        # backfill_policy is marked beta; single-run backfills are what a daily stream needs
-        warnings.simplefilter("ignore", dg.BetaWarning)
-        return _ingestion_asset_def(spec, registry, partitioned)
 
-
-def _ingestion_asset_def(spec: SourceSpec, registry: Registry, partitioned: bool) -> dg.AssetsDefinition:
     @dg.asset(
         key=ingested_key(spec.name),
         deps=[landing_key(spec.name)],
@@ -160,8 +154,10 @@ def _registry_union_asset(registry: Registry) -> dg.AssetsDefinition:
 def build_ingestion_defs(registry: Registry | None = None) -> dg.Definitions:
     registry = registry or load_registry()
     specs = list(registry.sources.values())
+    with warnings.catch_warnings():
+        # backfill_policy is marked beta; single-run backfills are what a daily stream needs
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        ingestion = [_ingestion_asset(s, registry) for s in specs]
     return dg.Definitions(
-        assets=[_landing_spec(s) for s in specs]
-        + [_ingestion_asset(s, registry) for s in specs]
-        + [_registry_union_asset(registry)],
+        assets=[_landing_spec(s) for s in specs] + ingestion + [_registry_union_asset(registry)],
     )
