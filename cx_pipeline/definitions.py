@@ -5,6 +5,7 @@ from dagster_dbt import DbtCliResource
 
 from cx_pipeline.dbt_project import cx_dbt_project
 from cx_pipeline.defs.alerts import run_failure_alerts
+from cx_pipeline.defs.arrivals import landing_files_sensor
 from cx_pipeline.defs.dbt import cx_dbt_models
 from cx_pipeline.defs.identity import match_quality
 from cx_pipeline.defs.ingestion import build_ingestion_defs
@@ -27,7 +28,7 @@ defs = dg.Definitions.merge(
         assets=[cx_dbt_models, match_quality, lifecycle_phase_accuracy, published_marts],
         asset_checks=quality_checks,
         jobs=[full_run_job, publish_job],
-        sensors=[run_failure_alerts],
+        sensors=[run_failure_alerts, landing_files_sensor],
         resources={
             "dbt": DbtCliResource(project_dir=cx_dbt_project, dbt_executable=venv_executable("dbt")),
             "cx_data": CxDataResource(),
