@@ -8,7 +8,7 @@ asset: the channel files arrive from outside the pipeline.
 import dagster as dg
 import polars as pl
 
-from cx_pipeline.defs.resources import CxDataResource
+from cx_pipeline.defs.resources import CxDataResource, PrivacyResource
 from cx_pipeline.ingest.ingest import IngestResult, ingest_source
 from cx_pipeline.ingest.registry import Registry, SourceSpec, load_registry
 from cx_pipeline.lib.metadata import markdown_counts, markdown_preview
@@ -42,6 +42,9 @@ def _ingest_metadata(result: IngestResult) -> dict:
         "rows_in": result.rows_in,
         "rows_accepted": result.rows_accepted,
         "rows_quarantined": result.rows_quarantined,
+        # rows of erased people, dropped by the suppression list (docs/privacy.md)
+        "rows_suppressed": result.rows_suppressed,
+        "suppressed_by_identifier": markdown_counts(result.suppressed_by_identifier, "matched on"),
         "quarantine_rate": round(result.rows_quarantined / result.rows_in, 4) if result.rows_in else 0.0,
         "quarantined_by_reason": markdown_counts(result.quarantined_by_reason, "reason"),
         "identifiers_by_type": markdown_counts(result.identifiers_by_type, "identifier type", "values"),
@@ -63,15 +66,18 @@ def _ingestion_asset(spec: SourceSpec, registry: Registry) -> dg.AssetsDefinitio
         tags={"department": spec.department, "channel": spec.channel},
         owners=[f"team:{spec.department}"],
     )
-    def _ingest(context: dg.AssetExecutionContext, cx_data: CxDataResource) -> dg.MaterializeResult:
-        result = ingest_source(spec, registry.defaults, cx_data.paths())
-        # Nothing is dropped silently: every row read is either accepted or quarantined.
-        if result.rows_in != result.rows_accepted + result.rows_quarantined:
+    def _ingest(
+        context: dg.AssetExecutionContext, cx_data: CxDataResource, privacy: PrivacyResource
+    ) -> dg.MaterializeResult:
+        paths = cx_data.paths()
+        result = ingest_source(spec, registry.defaults, paths, privacy.suppression(paths))
+        # Nothing is dropped silently: every row read is accepted, quarantined or suppressed (erased).
+        if result.rows_in != result.rows_accepted + result.rows_quarantined + result.rows_suppressed:
             raise dg.Failure(f"{spec.name}: {result.rows_in} rows in but {result.rows_accepted} accepted "
-                             f"+ {result.rows_quarantined} quarantined")
+                             f"+ {result.rows_quarantined} quarantined + {result.rows_suppressed} suppressed")
         context.log.info(
             f"{spec.name}: {result.rows_in:,} rows in, {result.rows_accepted:,} accepted, "
-            f"{result.rows_quarantined:,} quarantined"
+            f"{result.rows_quarantined:,} quarantined, {result.rows_suppressed:,} suppressed (erased people)"
         )
         return dg.MaterializeResult(metadata=_ingest_metadata(result))
 

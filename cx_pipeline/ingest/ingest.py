@@ -2,11 +2,14 @@
 
 Nothing here knows any particular source: the SourceSpec says where the files are, how to
 read them, how to type and check each field, which fields are identifiers and how a row
-becomes a touchpoint. Every record lands in exactly one of accepted or quarantine.
+becomes a touchpoint. Every record lands in exactly one of accepted or quarantine, unless it
+belongs to an erased person (the suppression list, cx_pipeline/privacy/suppression.py): those are
+dropped before either, and counted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,6 +33,7 @@ from cx_pipeline.ingest.readers import ROW, LandingRead, read_landing_file
 from cx_pipeline.ingest.registry import FieldSpec, Registry, RegistryDefaults, SourceSpec
 from cx_pipeline.ingest.validate import DETAIL, FIELD, REASON, check_records, value_column
 from cx_pipeline.paths import DataPaths
+from cx_pipeline.privacy.suppression import EMAIL_IN_TEXT, RECORD, SuppressedCounts, Suppression
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,8 @@ class IngestResult:
     rows_in: int = 0  # records read (blank lines excluded, see empty_records_skipped)
     rows_accepted: int = 0
     rows_quarantined: int = 0
+    rows_suppressed: int = 0  # rows of erased people (the suppression list): neither accepted nor quarantined
+    suppressed_by_identifier: dict[str, int] = field(default_factory=dict)
     empty_records_skipped: int = 0  # blank lines / rows without any value: not records
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     identifiers_by_type: dict[str, int] = field(default_factory=dict)
@@ -62,12 +68,16 @@ def landing_files(spec: SourceSpec, paths: DataPaths) -> list[Path]:
     return sorted((p for p in landing.glob(spec.path) if p.is_file()), key=lambda p: p.relative_to(landing).as_posix())
 
 
-def ingest_all(registry: Registry, paths: DataPaths, sources: list[str] | None = None) -> dict[str, IngestResult]:
+def ingest_all(
+    registry: Registry, paths: DataPaths, sources: list[str] | None = None, suppression: Suppression | None = None
+) -> dict[str, IngestResult]:
     names = sources if sources is not None else list(registry.sources)
-    return {name: ingest_source(registry.source(name), registry.defaults, paths) for name in names}
+    return {name: ingest_source(registry.source(name), registry.defaults, paths, suppression) for name in names}
 
 
-def ingest_source(spec: SourceSpec, registry_defaults: RegistryDefaults, paths: DataPaths) -> IngestResult:
+def ingest_source(
+    spec: SourceSpec, registry_defaults: RegistryDefaults, paths: DataPaths, suppression: Suppression | None = None
+) -> IngestResult:
     files = landing_files(spec, paths)
     if not files:
         log.warning("%s: no files match %s", spec.name, paths.landing_dir(spec.name) / spec.path)
@@ -76,13 +86,17 @@ def ingest_source(spec: SourceSpec, registry_defaults: RegistryDefaults, paths: 
     identifiers: Counter[str] = Counter()
     writer = OutputWriter(paths.ingested_dir(spec.name), spec)
     seen = SeenRecordIds()
+    suppression = suppression or Suppression()
+    suppressed = SuppressedCounts()
     try:
         for path in files:
             result.files.append(_relative(path, paths.root))
-            for chunk in _ingest_file(path, spec, registry_defaults, paths, seen):
+            for chunk in _ingest_file(path, spec, registry_defaults, paths, seen, suppression):
                 result.rows_in += chunk.rows_in
                 result.rows_accepted += chunk.accepted.height
                 result.rows_quarantined += chunk.quarantine.height
+                for reason, rows in chunk.suppressed.items():
+                    suppressed.add(reason, rows)
                 result.empty_records_skipped += chunk.empty_records
                 reasons.update(dict(chunk.quarantine["reason"].value_counts().iter_rows()))
                 identifiers.update(dict(chunk.identifiers["identifier_type"].value_counts().iter_rows()))
@@ -92,9 +106,12 @@ def ingest_source(spec: SourceSpec, registry_defaults: RegistryDefaults, paths: 
                 writer.add(TOUCHPOINTS, chunk.touchpoints)
                 writer.add(ATTRIBUTES, chunk.attributes)
             log.info("%s: read %s", spec.name, result.files[-1])
-        if result.rows_in != result.rows_accepted + result.rows_quarantined:
-            raise IngestAccountingError(f"{spec.name}: {result.rows_in} rows in != accepted + quarantined")
+        result.rows_suppressed = suppressed.rows
+        result.suppressed_by_identifier = dict(suppressed.by_identifier)
+        if result.rows_in != result.rows_accepted + result.rows_quarantined + result.rows_suppressed:
+            raise IngestAccountingError(f"{spec.name}: {result.rows_in} rows in != accepted + quarantined + suppressed")
         result.outputs = writer.publish()
+        suppressed.write(paths.ingested_dir(spec.name))
     except BaseException:
         writer.discard()
         raise
@@ -153,32 +170,54 @@ class _ChunkOutcome:
     identifiers: pl.DataFrame
     touchpoints: pl.DataFrame
     attributes: pl.DataFrame
+    suppressed: dict[str, int] = field(default_factory=dict)  # why (identifier type or `record`) -> rows
+
+    @property
+    def rows_suppressed(self) -> int:
+        return sum(self.suppressed.values())
 
 
 def _ingest_file(
-    path: Path, spec: SourceSpec, defaults: RegistryDefaults, paths: DataPaths, seen: SeenRecordIds
+    path: Path,
+    spec: SourceSpec,
+    defaults: RegistryDefaults,
+    paths: DataPaths,
+    seen: SeenRecordIds,
+    suppression: Suppression,
 ) -> Iterator[_ChunkOutcome]:
     source_file = _relative(path, paths.root)  # landing/orders/orders.csv: stored with each row
     label = _relative(path, paths.landing)  # orders/orders.csv: names the file in messages
     for read in read_landing_file(path, spec):
-        outcome = _ingest_chunk(read, spec, defaults, seen, source_file, label)
-        if outcome.rows_in != outcome.accepted.height + outcome.quarantine.height:
+        outcome = _ingest_chunk(read, spec, defaults, seen, source_file, label, suppression)
+        if outcome.rows_in != outcome.accepted.height + outcome.quarantine.height + outcome.rows_suppressed:
             raise IngestAccountingError(
                 f"{label}: {outcome.rows_in} records read but {outcome.accepted.height} accepted"
-                f" + {outcome.quarantine.height} quarantined"
+                f" + {outcome.quarantine.height} quarantined + {outcome.rows_suppressed} suppressed"
             )
         yield outcome
 
 
 def _ingest_chunk(
-    read: LandingRead, spec: SourceSpec, defaults: RegistryDefaults, seen: SeenRecordIds, source_file: str, label: str
+    read: LandingRead,
+    spec: SourceSpec,
+    defaults: RegistryDefaults,
+    seen: SeenRecordIds,
+    source_file: str,
+    label: str,
+    suppression: Suppression | None = None,
 ) -> _ChunkOutcome:
+    rows_in = read.rows_in
+    suppressed: dict[str, int] = {}
+    if suppression is not None and not suppression.empty:
+        read = _without_suppressed_malformed(read, suppression, suppressed)
     problems = [_malformed(read, label)]
     if read.missing_columns:
         problems.append(_missing_columns(read, spec, label))
         accepted = pl.DataFrame(schema=accepted_schema(spec))
     else:
         checked = check_records(read.records, spec, defaults, label)
+        if suppression is not None and not suppression.empty:
+            checked = _without_suppressed(checked, spec, suppression, suppressed)
         problems.append(checked.filter(pl.col(REASON).is_not_null()).select(ROW, REASON, FIELD, DETAIL))
         valid = checked.filter(pl.col(REASON).is_null()).with_columns(_record_id(spec).alias(RECORD_ID))
         marked = seen.mark_duplicates(valid.select(ROW, RECORD_ID), label)
@@ -204,14 +243,49 @@ def _ingest_chunk(
         "raw_record",
     )
     return _ChunkOutcome(
-        rows_in=read.rows_in,
+        rows_in=rows_in,
         empty_records=read.empty_records,
         accepted=accepted,
         quarantine=quarantine,
         identifiers=_identifiers(accepted, spec),
         touchpoints=_touchpoints(accepted, spec),
         attributes=_attributes(accepted, spec),
+        suppressed=suppressed,
     )
+
+
+def _without_suppressed(
+    checked: pl.DataFrame, spec: SourceSpec, suppression: Suppression, counts: dict[str, int]
+) -> pl.DataFrame:
+    """The rows of `checked` whose record id and identifiers (as normalised; invalid ones are null)
+    are not on the suppression list; each dropped row is counted once, under its first match."""
+    dropped = pl.Series([False] * checked.height, dtype=pl.Boolean)
+    tests = [(RECORD, lambda: suppression.record_matches(spec.name, checked.select(_record_id(spec)).to_series()))]
+    tests += [
+        (f.identifier, lambda f=f: suppression.identifier_matches(f.identifier, checked[value_column(f)].cast(pl.String)))
+        for f in spec.identifier_fields
+    ]
+    for reason, matches in tests:
+        hit = matches() & ~dropped
+        counts[reason] = counts.get(reason, 0) + int(hit.sum())
+        dropped = dropped | hit
+    return checked.filter(~dropped)
+
+
+def _without_suppressed_malformed(read: LandingRead, suppression: Suppression, counts: dict[str, int]) -> LandingRead:
+    """Records too broken to parse are suppressed by the email addresses written in them."""
+    if read.malformed.is_empty() or not suppression.identifiers:
+        return read
+    emails = (
+        read.malformed.select(ROW, pl.col("raw_record").str.extract_all(EMAIL_IN_TEXT).alias("email"))
+        .explode("email")
+        .with_columns(pl.col("email").str.strip_chars().str.to_lowercase())
+    )
+    rows = emails.filter(suppression.identifier_matches("email", emails["email"]))[ROW].unique()
+    if rows.is_empty():
+        return read
+    counts["email"] = counts.get("email", 0) + rows.len()
+    return dataclasses.replace(read, malformed=read.malformed.filter(~pl.col(ROW).is_in(rows.implode())))
 
 
 def _relative(path: Path, base: Path) -> str:

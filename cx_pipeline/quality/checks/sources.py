@@ -14,6 +14,7 @@ from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurem
 from cx_pipeline.quality.catalog import CheckContext, source_check
 from cx_pipeline.quality.checks.params import known, registry_of
 from cx_pipeline.quality.expectations import load_suite, source_suite_path, validate_frame
+from cx_pipeline.privacy.suppression import suppressed_rows
 from cx_pipeline.quality.landing import count_records, landing_columns, parquet_rows
 
 
@@ -104,26 +105,32 @@ class ReconciliationParams(CheckParams):
 @source_check(
     "row_reconciliation",
     params=ReconciliationParams,
-    description="Records in the landing files = accepted rows + quarantined rows: nothing lost, nothing doubled.",
+    description=(
+        "Records in the landing files = accepted rows + quarantined rows + rows of erased people "
+        "suppressed: nothing lost, nothing doubled."
+    ),
 )
 def row_reconciliation(spec: SourceSpec, params: ReconciliationParams, ctx: CheckContext) -> Measurement:
     rows_in = sum(count_records(path, spec) for path in landing_files(spec, ctx.paths))
     accepted = parquet_rows(_output(ctx, spec, ACCEPTED))
     quarantined = parquet_rows(_output(ctx, spec, QUARANTINE))
-    difference = rows_in - accepted - quarantined
+    suppressed = suppressed_rows(ctx.paths.ingested_dir(spec.name))
+    difference = rows_in - accepted - quarantined - suppressed
     return Measurement(
         findings=[
             Finding(
                 subject=spec.name,
                 value=float(abs(difference)),
                 limit=0.0,
-                note=f"{rows_in:,} records in, {accepted:,} accepted + {quarantined:,} quarantined",
+                note=f"{rows_in:,} records in, {accepted:,} accepted + {quarantined:,} quarantined"
+                + (f" + {suppressed:,} suppressed (erased people)" if suppressed else ""),
             )
         ],
         facts={
             "rows_in": rows_in,
             "rows_accepted": accepted,
             "rows_quarantined": quarantined,
+            "rows_suppressed": suppressed,
             "difference": difference,
         },
         query=f"select count(*) from read_parquet('{_output(ctx, spec, ACCEPTED)}');\n"
