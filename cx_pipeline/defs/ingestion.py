@@ -6,10 +6,10 @@ asset: the channel files arrive from outside the pipeline.
 """
 
 import dagster as dg
-import polars as pl
 
 from cx_pipeline.defs.resources import CxDataResource, PrivacyResource
 from cx_pipeline.ingest.ingest import IngestResult, ingest_source
+from cx_pipeline.ingest.outputs import write_union
 from cx_pipeline.ingest.registry import Registry, SourceSpec, load_registry
 from cx_pipeline.lib.metadata import markdown_counts, markdown_preview
 
@@ -103,13 +103,8 @@ def _registry_union_asset(registry: Registry) -> dg.AssetsDefinition:
     def _union(cx_data: CxDataResource):
         paths = cx_data.paths()
         for table in REGISTRY_UNION_TABLES:
-            parts = {s: paths.ingested_dir(s) / f"{table}.parquet" for s in sources}
+            counts = write_union(paths.ingested, table, sources)
             target = paths.ingested / f"{table}.parquet"
-            staging = target.with_suffix(".parquet.tmp")
-            pl.scan_parquet(list(parts.values())).sink_parquet(staging)
-            staging.replace(target)
-            # each part's row count is in its parquet footer: no second pass over the union
-            counts = {s: pl.scan_parquet(part).select(pl.len()).collect().item() for s, part in parts.items()}
             yield dg.MaterializeResult(
                 asset_key=ingested_key(table),
                 metadata={

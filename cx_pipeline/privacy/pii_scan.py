@@ -54,7 +54,7 @@ def scan_table(
         "select " + ", ".join(f"count(*) filter (where regexp_matches({quote(c)}, ?))" for c, _ in pairs)
         + f" from {relation}",
         [kinds[k] for _, k in pairs],
-    ).fetchone()
+    ).fetchall()[0]
     hits = []
     for (column, kind), count in zip(pairs, counts, strict=True):
         if count:

@@ -91,3 +91,15 @@ def environment_key(paths: DataPaths) -> bytes:
 
     settings = load_privacy_settings()
     return resolve_key(paths, os.environ.get(settings.key_env), settings.key_env, settings.local_key_file)
+
+
+def register_duckdb_function(con, key: bytes, name: str = "cx_pseudonym") -> None:
+    """`name(varchar) -> varchar` on a DuckDB connection: the same HMAC the marts carry, for SQL that
+    must compare against keyed hashes (the erasure's scrubbing) without the values leaving DuckDB."""
+    import pyarrow as pa
+    from duckdb.sqltypes import VARCHAR
+
+    def _hash(values):  # no annotations: DuckDB evaluates them, and pyarrow is imported here
+        return pa.array(pseudonyms(values.to_pylist(), key), pa.string())
+
+    con.create_function(name, _hash, [VARCHAR], VARCHAR, type="arrow", null_handling="special", side_effects=False)

@@ -2,8 +2,11 @@
 ingestion applies so that they never come back.
 
 `data/privacy/suppression.parquet` holds one row per suppressed identifier (`identifier`:
-HMAC of `identifier:<type>:<normalised value>`) or source record (`record`: HMAC of
-`record:<source>:<source_record_id>`), with when and for which request it was added. The raw
+HMAC of `identifier:<type>:<normalised value>`), source record (`record`: HMAC of
+`record:<source>:<source_record_id>`) or customer id (`customer`: HMAC of `customer:<id>`), with
+when and for which request it was added. The record and customer hashes let the erasure find the
+person's rows in the working database and every published version again at any time, without
+keeping who they were. The raw
 values are never written anywhere. Ingestion hashes each landing row's identifiers (as normalised)
 and record id and drops the matches before they are accepted or quarantined; the rows dropped are
 counted per source in `ingested/<source>/suppressed.json` and in the asset's metadata, and the
@@ -25,7 +28,8 @@ from cx_pipeline.privacy.pseudonym import privacy_dir, pseudonym
 
 SUPPRESSION_FILE = "suppression.parquet"
 SUPPRESSED_COUNTS = "suppressed.json"  # per source, beside accepted.parquet
-IDENTIFIER, RECORD = "identifier", "record"
+IDENTIFIER, RECORD, CUSTOMER = "identifier", "record", "customer"
+KINDS = (IDENTIFIER, RECORD, CUSTOMER)
 SCHEMA = pl.Schema(
     {"kind": pl.String, "hash": pl.String, "added_at": pl.Datetime("us", "UTC"), "request_id": pl.String}
 )
@@ -45,6 +49,10 @@ def record_hash(source: str, source_record_id: str, key: bytes) -> str:
     return pseudonym(f"{RECORD}:{source}:{source_record_id}", key)
 
 
+def customer_hash(customer_id: str, key: bytes) -> str:
+    return pseudonym(f"{CUSTOMER}:{customer_id}", key)
+
+
 @dataclass
 class Suppression:
     """The loaded list, and the key to hash incoming values with (None when the list is empty)."""
@@ -52,10 +60,11 @@ class Suppression:
     key: bytes | None = None
     identifiers: frozenset[str] = frozenset()
     records: frozenset[str] = frozenset()
+    customers: frozenset[str] = frozenset()
 
     @property
     def empty(self) -> bool:
-        return not self.identifiers and not self.records
+        return not self.identifiers and not self.records and not self.customers
 
     def identifier_matches(self, identifier_type: str, values: pl.Series) -> pl.Series:
         """True where the (normalised) value is suppressed; hashes each distinct value once."""
@@ -81,8 +90,10 @@ def load_suppression(paths: DataPaths, key_provider) -> Suppression:
     frame = pl.read_parquet(path)
     if frame.is_empty():
         return Suppression()
-    by_kind = {kind: frozenset(frame.filter(pl.col.kind == kind)["hash"].to_list()) for kind in (IDENTIFIER, RECORD)}
-    return Suppression(key=key_provider(), identifiers=by_kind[IDENTIFIER], records=by_kind[RECORD])
+    by_kind = {kind: frozenset(frame.filter(pl.col.kind == kind)["hash"].to_list()) for kind in KINDS}
+    return Suppression(
+        key=key_provider(), identifiers=by_kind[IDENTIFIER], records=by_kind[RECORD], customers=by_kind[CUSTOMER]
+    )
 
 
 def add_to_suppression(paths: DataPaths, hashes: dict[str, set[str]], request_id: str, when: datetime) -> int:
