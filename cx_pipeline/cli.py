@@ -15,6 +15,8 @@ from rich.table import Table
 from cx_pipeline.environment import prepare_environment
 from cx_pipeline.paths import PROJECT_ROOT, DataPaths, data_paths, venv_executable
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
 app = typer.Typer(help="cx_pipeline: the Connected Customer 360 pipeline.", no_args_is_help=True)
 console = Console()
 
@@ -255,6 +257,12 @@ def ui(
 ) -> None:
     """Start the Dagster UI (dagster dev) on 127.0.0.1."""
     _paths(data_dir)
+    if host not in LOOPBACK_HOSTS:
+        # The UI can launch runs, wipe assets and read every check's sample rows: it has no login.
+        console.print(
+            f"[yellow]The UI will listen on {host}: anyone who reaches it can run and change the pipeline.[/yellow] "
+            "Put an authenticating proxy in front, or serve `dagster-webserver --read-only`; see README, Privacy."
+        )
     args = [venv_executable("dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)]
     os.chdir(PROJECT_ROOT)
     os.execv(args[0], args)

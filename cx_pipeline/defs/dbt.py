@@ -16,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_as
 
 from cx_pipeline.alerting import Alert
 from cx_pipeline.dbt_project import cx_dbt_project
-from cx_pipeline.defs.resources import AlertsResource, CxDataResource
+from cx_pipeline.defs.resources import AlertsResource, CxDataResource, PrivacyResource
 from cx_pipeline.identity.rules import load_identity_rules
 from cx_pipeline.identity.survivorship import load_survivorship
 from cx_pipeline.ingest.registry import load_registry
@@ -96,9 +96,16 @@ def mart_asset_keys() -> list[dg.AssetKey]:
     dagster_dbt_translator=CxDbtTranslator(),
 )
 def cx_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, cx_data: CxDataResource, alerts: AlertsResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    cx_data: CxDataResource,
+    alerts: AlertsResource,
+    privacy: PrivacyResource,
 ):
     paths = cx_data.export_for_dbt()
+    # The marts pseudonymise emails and phones (dbt_project/macros/privacy): no key, no build. The
+    # dbt process reads the same key itself (cx_pipeline/privacy/dbt_plugin.py); it never reaches SQL.
+    privacy.key(paths)
     # dbt's run artifacts (run_results.json, logs) go to the data folder, one folder per run.
     target = paths.dbt_runs / context.run_id
     runbooks = dbt_check_runbooks()

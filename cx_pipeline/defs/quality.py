@@ -25,6 +25,7 @@ from cx_pipeline.defs.ingestion import ingested_key
 from cx_pipeline.defs.resources import AlertsResource, CxDataResource
 from cx_pipeline.ingest.registry import Registry, load_registry
 from cx_pipeline.lib.metadata import markdown_preview
+from cx_pipeline.lib.sql import quote_relation
 from cx_pipeline.paths import DataPaths
 from cx_pipeline.quality.base import Finding, Measurement, format_value
 from cx_pipeline.quality.catalog import (
@@ -222,9 +223,9 @@ def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings
         def validate(mart: str) -> Measurement:
             path = mart_suite_path(mart)
             with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
-                frame = con.sql(f'select * from marts."{mart}"').pl()
+                frame = con.sql(f"select * from {quote_relation('marts', mart)}").pl()
             measurement = validate_frame(frame, load_suite(path), path)
-            measurement.query = f'select * from marts."{mart}" limit 100  -- in {ctx.paths.warehouse}'
+            measurement.query = f"select * from {quote_relation('marts', mart)} limit 100  -- in {ctx.paths.warehouse}"
             return measurement
 
         for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):

@@ -14,6 +14,7 @@ from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurem
 from cx_pipeline.quality.catalog import CheckContext, source_check
 from cx_pipeline.quality.checks.params import known, registry_of
 from cx_pipeline.quality.expectations import load_suite, source_suite_path, validate_frame
+from cx_pipeline.lib.sql import sql_string
 from cx_pipeline.privacy.suppression import suppressed_rows
 from cx_pipeline.quality.landing import count_records, landing_columns, parquet_rows
 
@@ -52,7 +53,7 @@ def gx_suite(spec: SourceSpec, params: SuiteParams, ctx: CheckContext) -> Measur
     path = source_suite_path(spec.name)
     accepted = _output(ctx, spec, ACCEPTED)
     measurement = validate_frame(pl.read_parquet(accepted), load_suite(path), path)
-    measurement.query = f"select * from read_parquet('{accepted}') limit 100"
+    measurement.query = f"select * from read_parquet({sql_string(accepted)}) limit 100"
     return measurement
 
 
@@ -89,7 +90,7 @@ def schema_drift(spec: SourceSpec, params: SchemaDriftParams, ctx: CheckContext)
         sample=pl.DataFrame(rows) if rows else None,
         facts={"declared_columns": ", ".join(declared), "files": len(findings)},
         query=f"-- the registry entry: cx_pipeline/config/sources.yml sources.{spec.name}.fields\n"
-        f"select * from read_csv('{ctx.paths.landing_dir(spec.name)}/{spec.path}', header = true) limit 5"
+        f"select * from read_csv({sql_string(f'{ctx.paths.landing_dir(spec.name)}/{spec.path}')}, header = true) limit 5"
         if spec.format == "csv"
         else None,
     )
@@ -133,8 +134,8 @@ def row_reconciliation(spec: SourceSpec, params: ReconciliationParams, ctx: Chec
             "rows_suppressed": suppressed,
             "difference": difference,
         },
-        query=f"select count(*) from read_parquet('{_output(ctx, spec, ACCEPTED)}');\n"
-        f"select count(*) from read_parquet('{_output(ctx, spec, QUARANTINE)}');",
+        query=f"select count(*) from read_parquet({sql_string(_output(ctx, spec, ACCEPTED))});\n"
+        f"select count(*) from read_parquet({sql_string(_output(ctx, spec, QUARANTINE))});",
     )
 
 
@@ -163,7 +164,7 @@ def quarantine_rate(spec: SourceSpec, params: QuarantineParams, ctx: CheckContex
         if quarantine.height
         else None,
         facts={f"quarantined/{reason}": n for reason, n in by_reason.items()},
-        query=f"select reason, field, count(*) from read_parquet('{quarantine_file}') group by all order by 3 desc",
+        query=f"select reason, field, count(*) from read_parquet({sql_string(quarantine_file)}) group by all order by 3 desc",
     )
 
 
