@@ -210,6 +210,9 @@ def test_an_erased_person_leaves_no_trace_in_any_table_file_or_published_version
     customer_id = _erasable_customer(paths)
     values, national_phone = _traces(paths, customer_id)
     assert len(values) >= 6
+    # the searches below do find the person before the erasure
+    assert _found_in_duckdb(paths.published_db, values) and _found_in_duckdb(paths.warehouse, values)
+    assert any(v.encode() in paths.warehouse.read_bytes() for v in values)
 
     requests = requests_path(paths)
     requests.parent.mkdir(parents=True, exist_ok=True)
