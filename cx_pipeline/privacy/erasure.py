@@ -68,7 +68,8 @@ REGISTRY_UNION_TABLES = ("identifiers", "touchpoints", "attributes")
 # Text files a run leaves under the data folder that may quote a value (check samples, alerts, logs).
 TEXT_SUFFIXES = {".json", ".jsonl", ".log", ".txt", ".md", ".html", ".csv", ".out", ".err", ".yml", ".sql"}
 REDACTED = "[erased]"
-SKIPPED_FOLDERS = ("landing", "privacy")  # the sources' deliveries; the erasure's own files
+# the sources' deliveries; the erasure's own files; `make bench`'s own data folders
+SKIPPED_FOLDERS = ("landing", "privacy", "bench")
 
 
 class ErasureError(RuntimeError):
