@@ -139,6 +139,9 @@ def test_hashes_ids_dates_and_names_are_not_mistaken_for_emails_or_phones():
         "2026-06-30T00:00:00.000000Z",
         "O'Brien \"Bob\" 😀 山田 太郎",
         "crm_contacts: opted_out | email_events: opted_in",
+        # UUIDs (device ids, event ids) with all-digit groups
+        "45bd028f-0123-4567-8901-0e51e78b2108",
+        "d09cd3f0-0312-3456-7890-123451e78b08",
     ]
     with duckdb.connect() as con:
         con.execute("create schema marts")
