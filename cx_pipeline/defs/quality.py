@@ -25,7 +25,7 @@ from cx_pipeline.defs.ingestion import ingested_key
 from cx_pipeline.defs.resources import AlertsResource, CxDataResource
 from cx_pipeline.ingest.registry import Registry, load_registry
 from cx_pipeline.lib.metadata import markdown_preview
-from cx_pipeline.lib.sql import quote_relation
+from cx_pipeline.lib.sql import sql_identifier, sql_relation
 from cx_pipeline.paths import DataPaths
 from cx_pipeline.quality.base import Finding, Measurement, format_value
 from cx_pipeline.quality.catalog import (
@@ -37,7 +37,7 @@ from cx_pipeline.quality.catalog import (
     source_checks,
     warehouse_checks,
 )
-from cx_pipeline.quality.expectations import load_suite, mart_suite_path, validate_frame
+from cx_pipeline.quality.expectations import load_suite, mart_suite_path, suite_columns, validate_frame
 from cx_pipeline.quality.results import write_results
 from cx_pipeline.quality.runbooks import RunbookLink, runbook
 from cx_pipeline.quality.settings import QualitySettings, load_quality_settings
@@ -222,10 +222,13 @@ def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings
 
         def validate(mart: str) -> Measurement:
             path = mart_suite_path(mart)
+            suite = load_suite(path)
+            columns = suite_columns(suite)
+            selected = "*" if columns is None else ", ".join(sql_identifier(c) for c in columns)
             with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
-                frame = con.sql(f"select * from {quote_relation('marts', mart)}").pl()
-            measurement = validate_frame(frame, load_suite(path), path)
-            measurement.query = f"select * from {quote_relation('marts', mart)} limit 100  -- in {ctx.paths.warehouse}"
+                frame = con.sql(f"select {selected} from {sql_relation('marts', mart)}").pl()
+            measurement = validate_frame(frame, suite, path)
+            measurement.query = f"select * from {sql_relation('marts', mart)} limit 100  -- in {ctx.paths.warehouse}"
             return measurement
 
         for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):

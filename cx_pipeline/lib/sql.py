@@ -1,20 +1,23 @@
-"""Quoting for the few SQL statements built from names or values (table names from the dbt
-manifest, paths, config values): identifiers in double quotes, strings in single quotes, each with
-its quote doubled. Values from data go in as parameters (`?`), never through these."""
+"""Quoting for the few SQL texts built from config or file paths (DuckDB rules: SQL standard).
 
-from __future__ import annotations
+Values from data go in as query parameters instead; these are for what a parameter cannot be:
+identifiers, and literals inside DDL such as views and COPY."""
 
-from pathlib import Path
+from collections.abc import Iterable
 
 
-def quote_identifier(name: str) -> str:
+def sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_list(values: Iterable[str]) -> str:
+    return ", ".join(sql_literal(v) for v in values)
+
+
+def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def quote_relation(*parts: str) -> str:
-    """schema.table (or database.schema.table), each part quoted."""
-    return ".".join(quote_identifier(p) for p in parts)
-
-
-def sql_string(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+def sql_relation(*parts: str) -> str:
+    """schema.table (or database.schema.table), each part quoted as an identifier."""
+    return ".".join(sql_identifier(p) for p in parts)

@@ -43,7 +43,7 @@ from cx_pipeline.ingest.ingest import ingest_all
 from cx_pipeline.ingest.normalize import normalize_email, normalize_phone, normalize_string
 from cx_pipeline.ingest.outputs import write_union
 from cx_pipeline.ingest.registry import Registry, load_registry
-from cx_pipeline.lib.sql import quote_identifier, quote_relation, sql_string
+from cx_pipeline.lib.sql import sql_identifier, sql_literal, sql_relation
 from cx_pipeline.paths import DataPaths
 from cx_pipeline.privacy.pseudonym import privacy_dir, pseudonym, register_duckdb_function
 from cx_pipeline.privacy.settings import CUSTOMER_ID, PrivacySettings, load_privacy_settings
@@ -263,7 +263,7 @@ def _register_erased(con: duckdb.DuckDBPyConnection, suppression: Suppression) -
 def erased_row_condition(columns: list[str]) -> str | None:
     """SQL that is true on a row of an erased customer or record, given the table's columns."""
     parts = [
-        f"cx_pseudonym('{CUSTOMER}:' || {quote_identifier(c)}) in (select hash from erased_customers)"
+        f"cx_pseudonym('{CUSTOMER}:' || {sql_identifier(c)}) in (select hash from erased_customers)"
         for c in CUSTOMER_COLUMNS
         if c in columns
     ]
@@ -304,7 +304,7 @@ def scrub_working_database(paths: DataPaths, suppression: Suppression) -> dict[s
             "select schema_name, table_name from duckdb_tables() where database_name = current_database() order by 1, 2"
         ).fetchall()
         for schema, table in tables:
-            relation = quote_relation(schema, table)
+            relation = sql_relation(schema, table)
             if (schema, table) in persistent:
                 columns = [r[0] for r in con.execute(
                     "select column_name from duckdb_columns() where database_name = current_database() "
@@ -329,8 +329,8 @@ def _rewrite_database(path: Path) -> None:
     fresh = path.with_name(f".{path.name}.erase.tmp")
     fresh.unlink(missing_ok=True)
     with duckdb.connect() as con:
-        con.execute(f"attach {sql_string(path)} as old (read_only)")
-        con.execute(f"attach {sql_string(fresh)} as fresh")
+        con.execute(f"attach {sql_literal(str(path))} as old (read_only)")
+        con.execute(f"attach {sql_literal(str(fresh))} as fresh")
         con.execute("copy from database old to fresh")
         con.execute("detach old")
         con.execute("detach fresh")
@@ -391,7 +391,7 @@ def _redact_sqlite(path: Path, values: set[str]) -> int:
                 if r[1].upper() in ("TEXT", "VARCHAR", "")
             ]
             for column in columns:
-                target, col = quote_identifier(table), quote_identifier(column)
+                target, col = sql_identifier(table), sql_identifier(column)
                 for value in values:
                     for form in {value, json.dumps(value)[1:-1]}:
                         cursor = db.execute(

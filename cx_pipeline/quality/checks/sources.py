@@ -10,12 +10,12 @@ from pydantic import Field, ValidationInfo, field_validator
 from cx_pipeline.ingest.ingest import landing_files
 from cx_pipeline.ingest.outputs import ACCEPTED, QUARANTINE, TOUCHPOINTS
 from cx_pipeline.ingest.registry import SourceSpec
+from cx_pipeline.lib.sql import sql_literal
+from cx_pipeline.privacy.suppression import suppressed_rows
 from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurement, rate
 from cx_pipeline.quality.catalog import CheckContext, source_check
 from cx_pipeline.quality.checks.params import known, registry_of
-from cx_pipeline.quality.expectations import load_suite, source_suite_path, validate_frame
-from cx_pipeline.lib.sql import sql_string
-from cx_pipeline.privacy.suppression import suppressed_rows
+from cx_pipeline.quality.expectations import load_suite, source_suite_path, suite_columns, validate_frame
 from cx_pipeline.quality.landing import count_records, landing_columns, parquet_rows
 
 
@@ -52,8 +52,9 @@ class SuiteParams(CheckParams):
 def gx_suite(spec: SourceSpec, params: SuiteParams, ctx: CheckContext) -> Measurement:
     path = source_suite_path(spec.name)
     accepted = _output(ctx, spec, ACCEPTED)
-    measurement = validate_frame(pl.read_parquet(accepted), load_suite(path), path)
-    measurement.query = f"select * from read_parquet({sql_string(accepted)}) limit 100"
+    suite = load_suite(path)
+    measurement = validate_frame(pl.read_parquet(accepted, columns=suite_columns(suite)), suite, path)
+    measurement.query = f"select * from read_parquet({sql_literal(str(accepted))}) limit 100"
     return measurement
 
 
@@ -90,7 +91,7 @@ def schema_drift(spec: SourceSpec, params: SchemaDriftParams, ctx: CheckContext)
         sample=pl.DataFrame(rows) if rows else None,
         facts={"declared_columns": ", ".join(declared), "files": len(findings)},
         query=f"-- the registry entry: cx_pipeline/config/sources.yml sources.{spec.name}.fields\n"
-        f"select * from read_csv({sql_string(f'{ctx.paths.landing_dir(spec.name)}/{spec.path}')}, header = true) limit 5"
+        f"select * from read_csv({sql_literal(str(f'{ctx.paths.landing_dir(spec.name)}/{spec.path}'))}, header = true) limit 5"
         if spec.format == "csv"
         else None,
     )
@@ -134,8 +135,8 @@ def row_reconciliation(spec: SourceSpec, params: ReconciliationParams, ctx: Chec
             "rows_suppressed": suppressed,
             "difference": difference,
         },
-        query=f"select count(*) from read_parquet({sql_string(_output(ctx, spec, ACCEPTED))});\n"
-        f"select count(*) from read_parquet({sql_string(_output(ctx, spec, QUARANTINE))});",
+        query=f"select count(*) from read_parquet({sql_literal(str(_output(ctx, spec, ACCEPTED)))});\n"
+        f"select count(*) from read_parquet({sql_literal(str(_output(ctx, spec, QUARANTINE)))});",
     )
 
 
@@ -164,7 +165,7 @@ def quarantine_rate(spec: SourceSpec, params: QuarantineParams, ctx: CheckContex
         if quarantine.height
         else None,
         facts={f"quarantined/{reason}": n for reason, n in by_reason.items()},
-        query=f"select reason, field, count(*) from read_parquet({sql_string(quarantine_file)}) group by all order by 3 desc",
+        query=f"select reason, field, count(*) from read_parquet({sql_literal(str(quarantine_file))}) group by all order by 3 desc",
     )
 
 
