@@ -76,6 +76,8 @@ def test_the_key_comes_from_the_variable_and_a_short_one_is_refused(tmp_path):
     assert resolve_key(paths, "x" * 32, "CX_PSEUDONYM_KEY", True) == b"x" * 32
     with pytest.raises(PseudonymKeyError, match="CX_PSEUDONYM_KEY is too short"):
         resolve_key(paths, "short", "CX_PSEUDONYM_KEY", True)
+    with pytest.raises(PseudonymKeyError, match="may not contain quotes"):
+        resolve_key(paths, "x" * 32 + "'; drop table x; --", "CX_PSEUDONYM_KEY", True)
     assert not (privacy_dir(paths) / KEY_FILE).exists()
 
 

@@ -46,6 +46,9 @@ def resolve_key(paths: DataPaths, env_value: str | None, key_env: str, local_key
                 f"{key_env} is too short ({len(env_value)} characters): use at least {MIN_KEY_LENGTH} random "
                 f"characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
             )
+        if any(c in env_value for c in "'\\$\"") or not env_value.isprintable():
+            # the Spark target substitutes the key into a SQL string literal
+            raise PseudonymKeyError(f"{key_env} may not contain quotes, backslashes, `$` or control characters")
         return env_value.encode("utf-8")
     if not local_key_file:
         raise PseudonymKeyError(
