@@ -4,9 +4,8 @@ published marts untouched."""
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import dagster as dg
 import polars as pl
