@@ -12,7 +12,7 @@ from cx_pipeline.defs.ingestion import build_ingestion_defs
 from cx_pipeline.defs.lifecycle import lifecycle_phase_accuracy
 from cx_pipeline.defs.publish import publish_job, published_marts
 from cx_pipeline.defs.quality import quality_checks
-from cx_pipeline.defs.resources import AlertsResource, CxDataResource
+from cx_pipeline.defs.resources import AlertsResource, CxDataResource, PrivacyResource
 from cx_pipeline.paths import venv_executable
 
 # One job materializes and checks everything, landing to publish; `cx-pipeline run` and `make run` launch it.
@@ -33,6 +33,7 @@ defs = dg.Definitions.merge(
             "dbt": DbtCliResource(project_dir=cx_dbt_project, dbt_executable=venv_executable("dbt")),
             "cx_data": CxDataResource(),
             "alerts": AlertsResource(),
+            "privacy": PrivacyResource(),
         },
         # Spawning a process per step costs ~3 s here and our steps are few and short.
         executor=dg.in_process_executor,

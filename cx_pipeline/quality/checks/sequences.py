@@ -159,7 +159,7 @@ def timeline_order(con: duckdb.DuckDBPyConnection, params: TimelineOrderParams, 
         query = _rule_sql(rule, params.tolerance_hours)
         violations, total = con.execute(
             f"select count(*) filter (where out_of_order), count(*) from ({query})"
-        ).fetchone()
+        ).fetchall()[0]
         finding = Finding(
             rule.name, rate(violations, total), rule.max_rate, count=violations, total=total, note=rule.description
         )
@@ -243,7 +243,7 @@ def use_before_purchase(
     users, before, without = con.execute(
         f"select count(*), count(*) filter (where before_first_purchase), count(*) filter (where without_purchase) "
         f"from ({query})"
-    ).fetchone()
+    ).fetchall()[0]  # fetchone() leaves the result open, and the sample query below would be refused
     notes = {
         "before_first_purchase": "first use or support case earlier than the first order, contract or CRM customer stage",
         "without_purchase": "used the product or opened a support case, with no order, contract or CRM customer stage",
