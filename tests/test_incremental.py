@@ -375,10 +375,13 @@ def _new_day(paths, day: str) -> tuple[str, str]:
             "where p.identifier_type = 'cookie_id' and c.country is null and c.email is null "
             "order by p.customer_id, p.identifier_value limit 1"
         ).fetchone()
+        # the marts carry emails as pseudonyms: the raw address is in the working database
         email_owner, email = con.execute(
-            "select customer_id, identifier_value from marts.customer_contact_points p "
-            "where identifier_type = 'email' and customer_id <> ? and 1 = (select count(distinct customer_id) "
-            "from marts.customer_contact_points q where q.identifier_value = p.identifier_value) "
+            "with emails as (select l.customer_id, g.identifier_value from intermediate.int_identity__identifiers_guarded g "
+            "join intermediate.int_identity_links l using (source, source_record_id) "
+            "where g.identifier_type = 'email' and g.guard is null) "
+            "select customer_id, identifier_value from emails p where customer_id <> ? "
+            "and 1 = (select count(distinct customer_id) from emails q where q.identifier_value = p.identifier_value) "
             "order by customer_id, identifier_value limit 1",
             [cookie_owner],
         ).fetchone()
