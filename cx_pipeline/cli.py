@@ -49,7 +49,7 @@ class _CleanErrors(TyperGroup):
         try:
             return super().invoke(ctx)
         except _user_errors() as error:
-            console.print(Text.assemble(("Error: ", "bold red"), str(error)))
+            console.print(Text.assemble(("Error: ", "bold red"), str(error)), soft_wrap=True)
             raise typer.Exit(2) from None
 
 

@@ -58,14 +58,24 @@ def layer_of(props: Mapping[str, Any]) -> str:
     return props["fqn"][1] if props["resource_type"] == "model" else f"{props['resource_type']}s"
 
 
+def _project_macros(manifest: Mapping[str, Any], props: Mapping[str, Any]) -> list[str]:
+    """The project macros a node calls, directly or through other macros."""
+    seen: set[str] = set()
+    pending = list(props.get("depends_on", {}).get("macros", []))
+    while pending:
+        macro = pending.pop()
+        if macro.startswith(PROJECT_MACRO_PREFIX) and macro not in seen:
+            seen.add(macro)
+            pending += manifest["macros"][macro].get("depends_on", {}).get("macros", [])
+    return sorted(seen)
+
+
 def dbt_code_version(manifest: Mapping[str, Any], props: Mapping[str, Any]) -> str:
-    """The node's SQL, the project macros it calls, and the rule vars when it reads any: a change of
-    a match rule or a lifecycle threshold changes what the model builds as much as its SQL does."""
-    digest = hashlib.sha256((props.get("raw_code") or "").encode())
-    for macro in sorted(props.get("depends_on", {}).get("macros", [])):
-        if macro.startswith(PROJECT_MACRO_PREFIX):
-            digest.update(manifest["macros"][macro]["macro_sql"].encode())
-    if "var(" in (props.get("raw_code") or ""):
+    """The node's SQL, the project macros it calls, and the rule vars when any of them reads one:
+    a change of a match rule or a lifecycle threshold changes what a model builds as much as its SQL."""
+    code = [props.get("raw_code") or ""] + [manifest["macros"][m]["macro_sql"] for m in _project_macros(manifest, props)]
+    digest = hashlib.sha256("\0".join(code).encode())
+    if any("var(" in text for text in code):
         digest.update(_rule_vars_json().encode())
     return digest.hexdigest()[:12]
 
