@@ -45,7 +45,7 @@ def operated(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec.replace_attributes(owners=list(dict.fromkeys([*OWNERS.of_group(spec.group_name), *spec.owners])))
 
 
-merged = dg.Definitions.merge(
+defs = dg.Definitions.merge(
     build_ingestion_defs(),
     dg.Definitions(
         assets=[cx_dbt_models, match_quality, lifecycle_phase_accuracy, published_marts, quality_check_status, cx_report],
@@ -65,4 +65,4 @@ merged = dg.Definitions.merge(
 # map_asset_specs is marked preview (stable since Dagster 1.9); its warning would greet every CLI run.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.PreviewWarning)
-    defs = merged.map_asset_specs(func=operated)
+    defs = defs.map_asset_specs(func=operated)  # rebound: one Definitions object at module scope
