@@ -195,6 +195,13 @@ def _registry_sources() -> list[str]:
 def publish(data_dir: DataDirOption = None) -> None:
     """Publish the marts already built and checked in the working database (no rebuild)."""
     paths = _paths(data_dir)
+    if not paths.warehouse.is_file():
+        console.print(
+            f"[red]Nothing to publish:[/red] no working database at {paths.warehouse}; "
+            "`cx-pipeline run` builds, checks and publishes",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
     ok = _execute_job("publish_job", paths)
     if ok:
         _print_published(paths)

@@ -77,3 +77,9 @@ def test_run_names_sources_without_landing_files_instead_of_generating_over_real
 def test_suite_names_an_unknown_source():
     result = runner.invoke(app, ["suite", "no_such_source"])
     assert result.exit_code == 2 and "no source 'no_such_source'" in result.output
+
+
+def test_publish_with_nothing_built_says_so(isolated_env):
+    result = runner.invoke(app, ["publish", "--data-dir", str(isolated_env)])
+    assert result.exit_code == 2
+    assert "Nothing to publish" in result.output and "cx-pipeline run" in result.output
