@@ -47,3 +47,20 @@ def test_a_compound_key_is_the_row_key():
         "meta": {},
     }
     assert suite["meta"]["row_key"] == ["phase", "channel"]
+
+
+def test_a_suite_reads_only_the_columns_it_names_unless_one_expectation_needs_them_all():
+    from cx_pipeline.quality.expectations import suite_columns
+
+    def suite(*expectations: dict) -> dict:
+        return {"name": "s", "meta": {"row_key": ["customer_id"]}, "expectations": list(expectations)}
+
+    named = suite(
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "phase"}},
+        {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["phase", "sub_stage"]}},
+        {"type": "expect_column_pair_values_a_to_be_greater_than_b", "kwargs": {"column_A": "to", "column_B": "from"}},
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
+    )
+    assert suite_columns(named) == ["customer_id", "phase", "sub_stage", "to", "from"]
+    whole_table = suite({"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["a"]}})
+    assert suite_columns(whole_table) is None

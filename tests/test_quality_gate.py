@@ -117,6 +117,14 @@ def _orders_moved_back(paths: DataPaths) -> None:
     )
 
 
+def _usage_moved_back(paths: DataPaths) -> None:
+    """Every product usage record 800 days earlier: before the customer bought anything."""
+    _warehouse(
+        paths,
+        "update marts.fct_touchpoints set occurred_at = occurred_at - interval 800 day where source = 'product_usage'",
+    )
+
+
 ERROR_CHECKS = [
     # check, asset, bad sample, rebuild the asset from landing first
     ("gx_suite", "ingested/orders", _epoch_zero_order, True),
@@ -128,6 +136,7 @@ ERROR_CHECKS = [
     ("conflicting_attributes", "marts/dim_customers", _over_merge, False),
     ("future_events", "marts/fct_touchpoints", _future_touchpoints, False),
     ("timeline_order", "marts/fct_touchpoints", _orders_moved_back, False),
+    ("use_before_purchase", "marts/customer_lifecycle", _usage_moved_back, False),
 ]
 
 

@@ -6,42 +6,15 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import polars as pl
 
 from cx_pipeline.defs.resources import CxDataResource
 from cx_pipeline.identity.graph_stats import guards_fired, markdown_table, records_by_rule
-from cx_pipeline.identity.quality import (
-    identified_records,
-    load_truth,
-    match_quality as measure_links,
-    measure_against_truth,
-    quality_markdown,
-)
+from cx_pipeline.identity.quality import measure_against_truth, measure_identified_against_truth, quality_markdown
 from cx_pipeline.identity.rules import load_identity_rules
 from cx_pipeline.lib.code_version import code_version
 from cx_pipeline.paths import CONFIG_DIR, PACKAGE_DIR
 
 LINKS_KEY = dg.AssetKey(["marts", "customer_identity_links"])
-
-
-def read_links(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return pl.from_arrow(
-        con.sql("select source, source_record_id, customer_id from marts.customer_identity_links").arrow()
-    )
-
-
-def read_identity_evidence(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every record's identifiers, and the records that carry a name: what says who a record is."""
-    identifiers = pl.from_arrow(
-        con.sql("select source, source_record_id, identifier_type, identifier_value from staging.stg_cx__identifiers").arrow()
-    )
-    named = pl.from_arrow(
-        con.sql(
-            "select distinct source, source_record_id from intermediate.int_identity__match_attributes "
-            "where match_attribute = 'full_name'"
-        ).arrow()
-    )
-    return identifiers, named
 
 
 @dg.asset(
@@ -53,13 +26,12 @@ def read_identity_evidence(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame
         "truth (data/landing/_truth/), with cluster figures; and on every run, with or without "
         "truth, the over-merge guards that fired and the records each match rule linked."
     ),
-    kinds={"polars"},
+    kinds={"duckdb"},
     code_version=code_version(Path(__file__), PACKAGE_DIR / "identity", CONFIG_DIR / "identity.yml"),
 )
 def match_quality(context: dg.AssetExecutionContext, cx_data: CxDataResource) -> dg.MaterializeResult:
     paths = cx_data.paths()
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        links = read_links(con)
         guards = guards_fired(con)
         rules = records_by_rule(con)
     # what fired and what linked, with or without ground truth
@@ -68,20 +40,14 @@ def match_quality(context: dg.AssetExecutionContext, cx_data: CxDataResource) ->
         "guarded_values": int(guards["values_flagged"].sum()) if guards.height else 0,
         "records_by_rule": dg.MetadataValue.md(markdown_table(rules)),
     }
-    quality = measure_against_truth(paths, links)
+    quality = measure_against_truth(paths)
     if quality is None:
         context.log.info("No ground truth in the landing folder: match quality not measured.")
         return dg.MaterializeResult(metadata={"ground_truth": "absent", **graph_metadata})
 
     # the same measure over the records the data ties to a known person (anonymous cookies and
     # devices left out): what the matcher could have linked
-    anonymous_types = load_identity_rules().anonymous_identifiers
-    truth = load_truth(paths)
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        identifiers, named = read_identity_evidence(con)
-    identified = measure_links(
-        links, truth, accepted=identified_records(identifiers, named, truth, anonymous_types)
-    )
+    identified = measure_identified_against_truth(paths, load_identity_rules().anonymous_identifiers)
 
     paths.identity.mkdir(parents=True, exist_ok=True)
     report = paths.identity / "match_quality.json"

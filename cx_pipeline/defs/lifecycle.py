@@ -13,25 +13,35 @@ from cx_pipeline.defs.dbt import LIFECYCLE_GROUP, dbt_rule_vars
 from cx_pipeline.defs.resources import CxDataResource
 from cx_pipeline.lib.code_version import code_version
 from cx_pipeline.lifecycle.accuracy import accuracy_markdown, phase_accuracy
+from cx_pipeline.lib.sql import sql_literal
 from cx_pipeline.paths import CONFIG_DIR, DBT_PROJECT_DIR, PACKAGE_DIR, DataPaths
 
 LIFECYCLE_KEY = dg.AssetKey(["marts", "customer_lifecycle"])
 STAGES_KEY = dg.AssetKey(["marts", "dim_lifecycle_stages"])
 TOUCHPOINTS_KEY = dg.AssetKey(["marts", "fct_touchpoints"])
 REPORT_FILE = "phase_accuracy.json"
+PEOPLE_TRUTH_FILE, RECORDS_TRUTH_FILE = "people.parquet", "identity_truth.parquet"
 # Where the phase rules are built once more on the true people, then dropped.
 TRUE_GROUPING_SCHEMA = "lifecycle_true_grouping"
 LIFECYCLE_MODELS = "path:models/intermediate/lifecycle"
 
 
-def _run_rules_on_true_people(
-    dbt: DbtCliResource, paths: DataPaths, run_id: str, grouping: pl.DataFrame
-) -> pl.DataFrame:
+def _run_rules_on_true_people(dbt: DbtCliResource, paths: DataPaths, run_id: str) -> pl.DataFrame:
     """The sub-stage per person from the lifecycle models run on records grouped by true person:
-    the `lifecycle_grouping` var swaps the identity links for `grouping`, `lifecycle_schema` keeps
-    the result apart from the real models. Returns customer_id (= person_id), sub_stage."""
+    the `lifecycle_grouping` var swaps the identity links for the truth's grouping of the records
+    that reached the timeline, `lifecycle_schema` keeps the result apart from the real models.
+    Returns customer_id (= person_id), sub_stage."""
     grouping_file = paths.lifecycle / "true_grouping.parquet"
-    grouping.write_parquet(grouping_file)
+    # Written by DuckDB and read by dbt: millions of records never pass through Python.
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        con.execute(
+            f"""copy (
+                select truth.source, truth.source_record_id, truth.person_id as customer_id
+                from read_parquet($truth) as truth
+                semi join marts.fct_touchpoints using (source, source_record_id)
+            ) to {sql_literal(str(grouping_file))} (format parquet)""",
+            {"truth": str(paths.truth / RECORDS_TRUTH_FILE)},
+        )
     dbt_vars = {**dbt_rule_vars(), "lifecycle_grouping": str(grouping_file), "lifecycle_schema": TRUE_GROUPING_SCHEMA}
     try:
         dbt.cli(
@@ -73,10 +83,15 @@ def lifecycle_phase_accuracy(
     context: dg.AssetExecutionContext, cx_data: CxDataResource, dbt: DbtCliResource
 ) -> dg.MaterializeResult:
     paths = cx_data.paths()
-    people_file, records_file = paths.truth / "people.parquet", paths.truth / "identity_truth.parquet"
+    people_file, records_file = paths.truth / PEOPLE_TRUTH_FILE, paths.truth / RECORDS_TRUTH_FILE
     if not (people_file.is_file() and records_file.is_file()):
         context.log.info("No ground truth in the landing folder: phase accuracy not measured.")
         return dg.MaterializeResult(metadata={"ground_truth": "absent"})
+
+    cx_data.export_for_dbt()  # the true-grouping dbt run reads this data folder
+    paths.lifecycle.mkdir(parents=True, exist_ok=True)
+    # dbt first, then the frames: the dbt process and the frames are never in memory together
+    by_person = _run_rules_on_true_people(dbt, paths, context.run_id)
 
     people = pl.read_parquet(people_file, columns=["person_id", "journey_stage"])
     records = pl.read_parquet(records_file, columns=["source", "source_record_id", "person_id"])
@@ -86,11 +101,6 @@ def lifecycle_phase_accuracy(
         )
         predicted = pl.from_arrow(con.sql("select customer_id, sub_stage from marts.customer_lifecycle").arrow())
         stage_phases = pl.from_arrow(con.sql("select sub_stage, phase from marts.dim_lifecycle_stages").arrow())
-
-    cx_data.export_for_dbt()  # the true-grouping dbt run reads this data folder
-    paths.lifecycle.mkdir(parents=True, exist_ok=True)
-    true_grouping = records.join(touchpoints.select("source", "source_record_id"), on=["source", "source_record_id"])
-    by_person = _run_rules_on_true_people(dbt, paths, context.run_id, true_grouping.rename({"person_id": "customer_id"}))
     accuracy = phase_accuracy(people, records, touchpoints, predicted, stage_phases, true_grouping=by_person)
 
     report = paths.lifecycle / REPORT_FILE

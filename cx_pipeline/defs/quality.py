@@ -27,7 +27,8 @@ from cx_pipeline.lib.metadata import markdown_preview
 from cx_pipeline.paths import DataPaths
 from cx_pipeline.quality.base import Finding, Measurement, format_value
 from cx_pipeline.quality.catalog import CheckContext, SourceCheck, WarehouseCheck, source_checks, warehouse_checks
-from cx_pipeline.quality.expectations import load_suite, mart_suite_path, validate_frame
+from cx_pipeline.lib.sql import sql_identifier
+from cx_pipeline.quality.expectations import load_suite, mart_suite_path, suite_columns, validate_frame
 from cx_pipeline.quality.results import write_results
 from cx_pipeline.quality.runbooks import RunbookLink, runbook
 from cx_pipeline.quality.settings import QualitySettings, load_quality_settings
@@ -212,9 +213,12 @@ def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings
 
         def validate(mart: str) -> Measurement:
             path = mart_suite_path(mart)
+            suite = load_suite(path)
+            columns = suite_columns(suite)
+            selected = "*" if columns is None else ", ".join(sql_identifier(c) for c in columns)
             with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
-                frame = con.sql(f'select * from marts."{mart}"').pl()
-            measurement = validate_frame(frame, load_suite(path), path)
+                frame = con.sql(f"select {selected} from marts.{sql_identifier(mart)}").pl()
+            measurement = validate_frame(frame, suite, path)
             measurement.query = f'select * from marts."{mart}" limit 100  -- in {ctx.paths.warehouse}'
             return measurement
 

@@ -37,16 +37,20 @@ so the measurement is one join and a group-by over the records, then small group
 cells (Int64 counts: C(n, 2) fits for n up to ~4·10⁹). Precision is 1.0 when nothing was paired;
 recall is 1.0 when no two records share a person. Identical duplicate rows are ignored; a record
 with two person_ids or two customer_ids raises ValueError (only records being evaluated are checked).
-About 5 s for 5 M records on 2 cores.
+DuckDB computes it, spilling past a memory limit rather than growing: about 5 s and 1 GB for
+5.5 M records on 2 cores.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
+from cx_pipeline.lib.sql import sql_literal
 from cx_pipeline.paths import DataPaths
 
 __all__ = [
@@ -55,8 +59,11 @@ __all__ = [
     "MatchQuality",
     "load_accepted",
     "load_truth",
+    "identified_records",
     "match_quality",
     "measure_against_truth",
+    "measure_identified_against_truth",
+    "measure_relations",
     "quality_markdown",
     "truth_file",
 ]
@@ -64,6 +71,12 @@ __all__ = [
 TRUTH_FILE = "identity_truth.parquet"
 ACCEPTED_FILE = "accepted.parquet"
 KEYS = ("source", "source_record_id")
+SOURCES_PARAM = "only_sources"
+MEMORY_LIMIT_ENV = "CX_MEASURE_MEMORY_LIMIT"
+# what the measurements read from the working database
+LINKS_TABLE = "warehouse.marts.customer_identity_links"
+IDENTIFIERS_TABLE = "warehouse.staging.stg_cx__identifiers"
+MATCH_ATTRIBUTES_TABLE = "warehouse.intermediate.int_identity__match_attributes"
 METADATA_PREFIX = "match_"
 
 Frame = pl.DataFrame | pl.LazyFrame
@@ -90,13 +103,12 @@ class MatchQuality:
         return {f"{METADATA_PREFIX}{name}": value for name, value in asdict(self).items()}
 
 
-def _pairs(n: pl.Expr) -> pl.Expr:
-    """C(n, 2) in Int64 (group sizes arrive as UInt32, whose product would overflow)."""
-    n = n.cast(pl.Int64)
-    return n * (n - 1) // 2
+def _ratio(numerator: int, denominator: int, empty: float) -> float:
+    return numerator / denominator if denominator else empty
 
 
-def _lazy(frame: Frame, name: str, columns: tuple[str, ...]) -> pl.LazyFrame:
+def _frame(frame: Frame, name: str, columns: tuple[str, ...]) -> pl.DataFrame:
+    """`frame` checked to have `columns`, keys as strings, collected (inputs of the frame API are small)."""
     if isinstance(frame, pl.DataFrame):
         frame = frame.lazy()
     elif not isinstance(frame, pl.LazyFrame):
@@ -104,11 +116,15 @@ def _lazy(frame: Frame, name: str, columns: tuple[str, ...]) -> pl.LazyFrame:
     missing = [c for c in columns if c not in frame.collect_schema()]
     if missing:
         raise ValueError(f"{name} lacks column(s) {missing}; expected {list(columns)}")
-    return frame.select(*(pl.col(k).cast(pl.String) for k in KEYS), *columns[len(KEYS) :])
+    return frame.select(*(pl.col(k).cast(pl.String) for k in KEYS), *columns[len(KEYS) :]).collect()
 
 
-def _ratio(numerator: int, denominator: int, empty: float) -> float:
-    return numerator / denominator if denominator else empty
+def scratch_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for measuring: it spills past its memory limit instead of growing, so
+    measuring millions of records costs about a gigabyte (CX_MEASURE_MEMORY_LIMIT to change it)."""
+    return duckdb.connect(
+        config={"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, "1GB"), "preserve_insertion_order": False}
+    )
 
 
 def match_quality(
@@ -118,89 +134,105 @@ def match_quality(
     accepted: Frame | None = None,
     only_sources: list[str] | None = None,
 ) -> MatchQuality:
-    """Pairwise precision/recall/F1 and cluster shape of `links` against `truth`.
+    """Pairwise precision/recall/F1 and cluster shape of `links` against `truth` (Polars frames).
 
     The evaluated records are truth ∩ accepted when `accepted` is given (accepted records missing
     from `links` are singletons), else truth ∩ links; `only_sources` narrows them further. Raises
     ValueError if an evaluated record has two person_ids in truth, two customer_ids in links, or
     a null person_id. The largest cluster's people count is the most mixed among equally large ones.
     """
-    truth_lf = _lazy(truth, "truth", (*KEYS, "person_id"))
-    links_lf = _lazy(links, "links", (*KEYS, "customer_id")).drop_nulls()
-    if only_sources is not None:
-        sources = pl.Series("source", list(only_sources), dtype=pl.String)
-        truth_lf = truth_lf.filter(pl.col("source").is_in(sources))
-        links_lf = links_lf.filter(pl.col("source").is_in(sources))
-    if accepted is None:
-        how = "inner"
-    else:
-        truth_lf = truth_lf.join(_lazy(accepted, "accepted", KEYS), on=list(KEYS), how="semi")
-        how = "left"
-    evaluated = truth_lf.join(links_lf, on=list(KEYS), how=how)
+    frames = {
+        "links": _frame(links, "links", (*KEYS, "customer_id")),
+        "truth": _frame(truth, "truth", (*KEYS, "person_id")),
+    }
+    if accepted is not None:
+        frames["accepted"] = _frame(accepted, "accepted", KEYS)
+    with scratch_connection() as con:
+        for name, frame in frames.items():
+            con.register(name, frame)
+        return measure_relations(con, with_accepted=accepted is not None, only_sources=only_sources)
 
-    # One pass over the records: the (cluster, person) contingency table, with unlinked records in
-    # a null-cluster cell per person, and whether any record key came out of the join twice. Distinct
-    # key hashes prove distinct keys; only a repeated hash needs the exact (slower) look.
-    key_hash = pl.struct(*KEYS).hash()
-    by_cell = ("customer_id", "person_id")
-    rows, cells = pl.collect_all(
-        [
-            evaluated.select(n=pl.len(), distinct_hashes=key_hash.n_unique()),
-            evaluated.group_by(*by_cell).agg(n=pl.len()),
-        ]
+
+def measure_relations(
+    con: duckdb.DuckDBPyConnection, *, with_accepted: bool, only_sources: list[str] | None = None
+) -> MatchQuality:
+    """`match_quality` over the relations `links`, `truth` and (with_accepted) `accepted` that `con`
+    knows by those names, computed by DuckDB in bounded memory."""
+    source_filter = (
+        "true" if only_sources is None else f"t.source in (select unnest(${SOURCES_PARAM}::varchar[]))"
     )
-    if rows["distinct_hashes"][0] != rows["n"][0]:
-        records = evaluated.unique().collect()  # identical duplicate rows are harmless: drop them
-        duplicated = records.filter(pl.struct(*KEYS).is_duplicated())
-        if duplicated.height:
-            example = duplicated.sort(*KEYS).head(2).to_dicts()
+    evaluated_from = (
+        "truth as t semi join accepted as a using (source, source_record_id) left join links_known as l "
+        "using (source, source_record_id)"
+        if with_accepted
+        else "truth as t inner join links_known as l using (source, source_record_id)"
+    )
+    params = {} if only_sources is None else {SOURCES_PARAM: list(only_sources)}
+    con.execute(
+        f"""
+        create or replace temp table evaluated as
+        with links_known as (
+            select source::varchar as source, source_record_id::varchar as source_record_id, customer_id
+            from links where customer_id is not null
+        )
+        select t.source::varchar as source, t.source_record_id::varchar as source_record_id,
+            t.person_id, l.customer_id
+        from {evaluated_from}
+        where {source_filter}""",
+        params,
+    )
+    # Distinct key hashes prove distinct keys; only a repeated hash needs the exact (slower) look.
+    rows, distinct_hashes = con.execute(
+        "select count(*), count(distinct hash(source, source_record_id)) from evaluated"
+    ).fetchone()
+    if rows != distinct_hashes:
+        # Identical duplicate rows are harmless: drop them; a record left with two rows then has
+        # two person_ids or two customer_ids.
+        con.execute("create or replace temp table evaluated as select distinct * from evaluated")
+        conflicts = con.sql(
+            "select source, source_record_id, person_id, customer_id from evaluated "
+            "qualify count(*) over (partition by source, source_record_id) > 1 "
+            "order by source, source_record_id, person_id, customer_id limit 2"
+        ).pl()
+        if conflicts.height:
             raise ValueError(
                 "each evaluated record needs exactly one person_id in truth and at most one "
-                f"customer_id in links; conflicting rows, e.g. {example}"
+                f"customer_id in links; conflicting rows, e.g. {conflicts.to_dicts()}"
             )
-        cells = records.group_by(*by_cell).agg(n=pl.len())
-
-    cell_n, person, customer = pl.col("n"), pl.col("person_id"), pl.col("customer_id")
-    cl = cells.lazy()
-    linked = cl.filter(customer.is_not_null())
-    clusters = linked.group_by("customer_id").agg(size=cell_n.sum(), people=pl.len())
-    totals, people, tp, shape = pl.collect_all(
-        [
-            cl.select(
-                n=cell_n.sum(),
-                unlinked=cell_n.filter(customer.is_null()).sum(),
-                no_person=cell_n.filter(person.is_null()).sum(),
-            ),
-            cl.group_by("person_id").agg(n=cell_n.sum()).select(people=pl.len(), pairs=_pairs(cell_n).sum()),
-            linked.select(pairs=_pairs(cell_n).sum()),
-            clusters.select(
-                clusters=pl.len(),
-                pairs=_pairs(pl.col("size")).sum(),
-                largest=pl.col("size").max(),
-                largest_people=pl.col("people").filter(pl.col("size") == pl.col("size").max()).max(),
-            ),
-        ]
-    )
-    if totals["no_person"][0]:
-        raise ValueError(f"truth has {totals['no_person'][0]} evaluated record(s) without a person_id")
-
-    n = int(totals["n"][0])
-    unlinked = int(totals["unlinked"][0])
-    true_pairs = int(people["pairs"][0] or 0)
-    predicted_pairs = int(shape["pairs"][0] or 0)
-    tp_pairs = int(tp["pairs"][0] or 0)
-    customers = int(shape["clusters"][0]) + unlinked
-    largest = shape["largest"][0]
+    no_person = con.execute("select count(*) from evaluated where person_id is null").fetchone()[0]
+    if no_person:
+        raise ValueError(f"truth has {no_person} evaluated record(s) without a person_id")
+    # The (cluster, person) contingency table, unlinked records in a null-cluster cell per person.
+    (n, unlinked, people, true_pairs, tp_pairs, clusters, predicted_pairs, largest, largest_people) = con.execute(
+        """
+        with cells as (select customer_id, person_id, count(*) as n from evaluated group by all),
+        persons as (select person_id, sum(n) as n from cells group by all),
+        clusters as (
+            select customer_id, sum(n) as size, count(*) as people from cells
+            where customer_id is not null group by all
+        )
+        select
+            (select coalesce(sum(n), 0) from cells),
+            (select coalesce(sum(n), 0) from cells where customer_id is null),
+            (select count(*) from persons),
+            (select coalesce(sum(n * (n - 1) // 2), 0) from persons),
+            (select coalesce(sum(n * (n - 1) // 2), 0) from cells where customer_id is not null),
+            (select count(*) from clusters),
+            (select coalesce(sum(size * (size - 1) // 2), 0) from clusters),
+            (select max(size) from clusters),
+            (select max(people) from clusters where size = (select max(size) from clusters))
+        """
+    ).fetchone()
+    n, unlinked, true_pairs, tp_pairs, predicted_pairs = map(int, (n, unlinked, true_pairs, tp_pairs, predicted_pairs))
+    customers = int(clusters) + unlinked
     if largest is None:  # no linked records: every cluster (if any) is a singleton
         largest, largest_people = (1, 1) if unlinked else (0, 0)
-    else:
-        largest, largest_people = int(largest), int(shape["largest_people"][0])
 
     precision = _ratio(tp_pairs, predicted_pairs, 1.0)
     recall = _ratio(tp_pairs, true_pairs, 1.0)
     return MatchQuality(
         records_evaluated=n,
-        true_people=int(people["people"][0]),
+        true_people=int(people),
         customers=customers,
         true_pairs=true_pairs,
         predicted_pairs=predicted_pairs,
@@ -209,8 +241,8 @@ def match_quality(
         recall=recall,
         f1=_ratio(2 * precision * recall, precision + recall, 0.0),
         consolidation_rate=1.0 - customers / n if n else 0.0,
-        largest_cluster=largest,
-        largest_cluster_people=largest_people,
+        largest_cluster=int(largest),
+        largest_cluster_people=int(largest_people),
     )
 
 
@@ -238,15 +270,64 @@ def load_accepted(paths: DataPaths) -> pl.LazyFrame | None:
     )
 
 
-def measure_against_truth(
-    paths: DataPaths, links: Frame, *, only_sources: list[str] | None = None
-) -> MatchQuality | None:
-    """Match quality of `links` over the accepted records of this data folder, or None without truth.
-    Falls back to truth ∩ links when no ingestion output exists."""
-    truth = load_truth(paths)
-    if truth is None:
+def _accepted_sql(paths: DataPaths) -> str | None:
+    files = sorted(paths.ingested.glob(f"*/{ACCEPTED_FILE}"))
+    if not files:
         return None
-    return match_quality(links, truth, accepted=load_accepted(paths), only_sources=only_sources)
+    return " union all ".join(
+        f"select {sql_literal(f.parent.name)} as source, source_record_id::varchar as source_record_id "
+        f"from read_parquet({sql_literal(str(f))})"
+        for f in files
+    )
+
+
+def _open_truth(paths: DataPaths, con: duckdb.DuckDBPyConnection) -> bool | None:
+    """Views `truth` and (when ingestion output exists) `accepted` over this data folder's files,
+    plus the working database attached as `warehouse`. None when there is no truth; else whether
+    `accepted` exists."""
+    if not truth_file(paths).is_file():
+        return None
+    con.execute(f"create view truth as select {', '.join(KEYS)}, person_id from read_parquet({sql_literal(str(truth_file(paths)))})")
+    if paths.warehouse.is_file():
+        con.execute(f"attach {sql_literal(str(paths.warehouse))} as warehouse (read_only)")
+    accepted = _accepted_sql(paths)
+    if accepted is not None:
+        con.execute(f"create view accepted as {accepted}")
+    return accepted is not None
+
+
+def measure_against_truth(
+    paths: DataPaths, links: Frame | None = None, *, only_sources: list[str] | None = None
+) -> MatchQuality | None:
+    """Match quality of `links` (default: marts.customer_identity_links in the working database)
+    over the accepted records of this data folder, or None without truth. Falls back to
+    truth ∩ links when no ingestion output exists."""
+    with scratch_connection() as con:
+        with_accepted = _open_truth(paths, con)
+        if with_accepted is None:
+            return None
+        if links is None:
+            con.execute(f"create view links as select {', '.join(KEYS)}, customer_id from {LINKS_TABLE}")
+        else:
+            con.register("links", _frame(links, "links", (*KEYS, "customer_id")))
+        return measure_relations(con, with_accepted=with_accepted, only_sources=only_sources)
+
+
+def measure_identified_against_truth(paths: DataPaths, anonymous_types: tuple[str, ...]) -> MatchQuality | None:
+    """Match quality of the working database's links over the records the data ties to a known
+    person (see `identified_records`), or None without truth."""
+    with scratch_connection() as con:
+        if _open_truth(paths, con) is None:
+            return None
+        con.execute(f"create view links as select {', '.join(KEYS)}, customer_id from {LINKS_TABLE}")
+        con.execute(f"create view identifiers as select * from {IDENTIFIERS_TABLE}")
+        con.execute(
+            f"create view named as select distinct {', '.join(KEYS)} from {MATCH_ATTRIBUTES_TABLE} "
+            "where match_attribute = 'full_name'"
+        )
+        _identify(con, anonymous_types, into="accepted_identified")
+        con.execute("create or replace view accepted as select * from accepted_identified")
+        return measure_relations(con, with_accepted=True)
 
 
 def identified_records(
@@ -261,24 +342,47 @@ def identified_records(
     recall over all records the data as well. `identifiers`: source, source_record_id,
     identifier_type, identifier_value; `named`: source, source_record_id of records with a name.
     """
-    ids = _lazy(identifiers, "identifiers", (*KEYS, "identifier_type", "identifier_value")).collect()
-    person = _lazy(truth, "truth", (*KEYS, "person_id")).collect()
-    personal = ids.filter(~pl.col.identifier_type.is_in(anonymous_types)).select(KEYS)
-    known = pl.concat([personal, _lazy(named, "named", KEYS).collect()]).unique()
-    anonymous = (
-        ids.filter(pl.col.identifier_type.is_in(anonymous_types))
-        .join(person, on=list(KEYS))
-        .select(*KEYS, "person_id", "identifier_type", "identifier_value")
+    with scratch_connection() as con:
+        con.register("identifiers", _frame(identifiers, "identifiers", (*KEYS, "identifier_type", "identifier_value")))
+        con.register("named", _frame(named, "named", KEYS))
+        con.register("truth", _frame(truth, "truth", (*KEYS, "person_id")))
+        _identify(con, anonymous_types, into="identified")
+        return con.table("identified").pl()
+
+
+def _identify(con: duckdb.DuckDBPyConnection, anonymous_types: tuple[str, ...], *, into: str) -> None:
+    """Temp table `into` (source, source_record_id) from the relations identifiers, named and truth."""
+    anonymous = {"anonymous": list(anonymous_types)}
+    con.execute(
+        f"""create temp table {into} as
+        select distinct source, source_record_id from identifiers
+        where not list_contains($anonymous::varchar[], identifier_type)
+        union
+        select source, source_record_id from named""",
+        anonymous,
     )
-    while True:  # spread along shared anonymous values until nothing new is reached
-        values = anonymous.join(known, on=list(KEYS), how="semi").select(
-            "person_id", "identifier_type", "identifier_value"
-        ).unique()
-        reached = anonymous.join(values, on=["person_id", "identifier_type", "identifier_value"], how="semi")
-        grown = pl.concat([known, reached.select(KEYS)]).unique()
-        if grown.height == known.height:
-            return known
-        known = grown
+    con.execute(
+        """create temp table anonymous_ids as
+        select i.source, i.source_record_id, t.person_id, i.identifier_type, i.identifier_value
+        from identifiers as i
+        inner join truth as t using (source, source_record_id)
+        where list_contains($anonymous::varchar[], i.identifier_type)""",
+        anonymous,
+    )
+    while True:  # spread along shared anonymous values within a person until nothing new is reached
+        (added,) = con.execute(
+            f"""insert into {into}
+            with reached_values as (
+                select distinct person_id, identifier_type, identifier_value
+                from anonymous_ids semi join {into} using (source, source_record_id)
+            )
+            select distinct a.source, a.source_record_id
+            from anonymous_ids as a
+            semi join reached_values using (person_id, identifier_type, identifier_value)
+            anti join {into} using (source, source_record_id)"""
+        ).fetchone()
+        if not added:
+            return
 
 
 def quality_markdown(q: MatchQuality) -> str:

@@ -70,6 +70,26 @@ def load_suite(path: Path) -> dict[str, Any]:
     return doc
 
 
+# Expectations on single columns or column sets: a suite made only of these needs only the columns
+# it names (and its row key), so a mart of millions of rows is not copied whole into pandas.
+_COLUMN_ARGUMENTS = ("column", "column_list", "column_A", "column_B")
+_TABLE_EXPECTATIONS_WITHOUT_COLUMNS = {"expect_table_row_count_to_be_between", "expect_table_row_count_to_equal"}
+
+
+def suite_columns(suite: dict[str, Any]) -> list[str] | None:
+    """The columns `suite` reads (row key first), or None when an expectation may read them all
+    (e.g. one on the table's column list)."""
+    columns = list(suite["meta"]["row_key"])
+    for expectation in suite["expectations"]:
+        kwargs = expectation.get("kwargs") or {}
+        named = [kwargs[a] for a in _COLUMN_ARGUMENTS if a in kwargs]
+        if not named and expectation["type"] not in _TABLE_EXPECTATIONS_WITHOUT_COLUMNS:
+            return None
+        for value in named:
+            columns += value if isinstance(value, list) else [value]
+    return list(dict.fromkeys(columns))
+
+
 def _pandas(frame: pl.DataFrame):
     # GX compares bounds as numbers and timestamps: decimals become floats, and dates UTC
     # midnights, so one bound format ("2000-01-01T00:00:00+00:00") serves dates and timestamps.

@@ -8,7 +8,8 @@ from pydantic import Field, ValidationInfo, field_validator
 from cx_pipeline.ingest.registry import IDENTIFIER_TYPES
 from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurement, rate
 from cx_pipeline.quality.catalog import CheckContext, warehouse_check
-from cx_pipeline.quality.checks.params import known, registry_of, sql_list
+from cx_pipeline.lib.sql import sql_list
+from cx_pipeline.quality.checks.params import known, registry_of
 
 GUARDS = ("junk_value", "junk_pattern", "too_many_records", "too_many_neighbours")
 

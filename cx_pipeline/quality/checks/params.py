@@ -19,10 +19,3 @@ def known(values: Iterable[str], allowed: Iterable[str], what: str) -> None:
     if unknown:
         raise ValueError(f"unknown {what} {unknown[0]!r}; known: {allowed}")
 
-
-def sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def sql_list(values: Iterable[str]) -> str:
-    return ", ".join(sql_literal(v) for v in values)

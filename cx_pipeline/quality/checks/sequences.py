@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from cx_pipeline.ingest.registry import DEPARTMENTS
 from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurement, rate
 from cx_pipeline.quality.catalog import CheckContext, warehouse_check
-from cx_pipeline.quality.checks.params import known, registry_of, sql_list, sql_literal
+from cx_pipeline.lib.sql import sql_list, sql_literal
+from cx_pipeline.quality.checks.params import known, registry_of
 
 TOUCHPOINTS = ("marts", "fct_touchpoints")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -176,3 +177,88 @@ def timeline_order(con: duckdb.DuckDBPyConnection, params: TimelineOrderParams, 
             f"-- {rule.name}{_rule_sql(rule, params.tolerance_hours)}\n-- where out_of_order" for rule in params.rules
         ),
     )
+
+
+# --- product use or support before any purchase ---------------------------------------------
+
+
+class UseBeforePurchaseLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # share of customers with use events whose first one is earlier than their first purchase
+    before_first_purchase: float = Field(ge=0, le=1)
+    # share of customers with use events and no purchase recorded at all: the purchase lives in
+    # a system that does not connect (a silo), or the use is not theirs (a wrong merge)
+    without_purchase: float = Field(ge=0, le=1)
+
+
+class UseBeforePurchaseParams(CheckParams):
+    # how much earlier than the purchase day a use event may be (same-day entry, time zones)
+    tolerance_days: int = Field(ge=0)
+    use_events: Selector  # the touchpoints only a customer who bought can have
+    max_rate: UseBeforePurchaseLimits
+
+
+LIFECYCLE_SIGNALS = ("intermediate", "int_lifecycle__customer_signals")
+
+
+def _use_before_purchase_sql(params: UseBeforePurchaseParams) -> str:
+    # The recorded purchase: an order, a signed contract or a CRM customer stage; the lifecycle
+    # phase itself also counts use as evidence of a purchase, so it cannot be the yardstick here.
+    return f"""
+with first_use as (
+    select customer_id, min(occurred_at) as first_use_at, arg_min(source, occurred_at) as first_use_source
+    from marts.fct_touchpoints as t
+    where {params.use_events.sql("t")}
+    group by customer_id
+),
+purchases as (
+    select customer_id, least(first_order_on, crm_contract_on, crm_purchased_on) as first_purchase_on
+    from intermediate.int_lifecycle__customer_signals
+)
+select first_use.customer_id, lifecycle.phase, lifecycle.sub_stage, first_use.first_use_source,
+    first_use.first_use_at, purchases.first_purchase_on,
+    purchases.first_purchase_on is null as without_purchase,
+    purchases.first_purchase_on > first_use.first_use_at::date + {params.tolerance_days} as before_first_purchase
+from first_use
+left join purchases using (customer_id)
+left join marts.customer_lifecycle as lifecycle using (customer_id)"""
+
+
+@warehouse_check(
+    "use_before_purchase",
+    asset=("marts", "customer_lifecycle"),
+    reads=(TOUCHPOINTS, LIFECYCLE_SIGNALS),
+    params=UseBeforePurchaseParams,
+    description=(
+        "Among customers who used the product or opened a support case, the shares whose first such "
+        "event comes before their first recorded purchase, or who have no purchase recorded at all, "
+        "stay under their ceilings."
+    ),
+)
+def use_before_purchase(
+    con: duckdb.DuckDBPyConnection, params: UseBeforePurchaseParams, ctx: CheckContext
+) -> Measurement:
+    query = _use_before_purchase_sql(params)
+    users, before, without = con.execute(
+        f"select count(*), count(*) filter (where before_first_purchase), count(*) filter (where without_purchase) "
+        f"from ({query})"
+    ).fetchone()
+    notes = {
+        "before_first_purchase": "first use or support case earlier than the first order, contract or CRM customer stage",
+        "without_purchase": "used the product or opened a support case, with no order, contract or CRM customer stage",
+    }
+    limits = params.max_rate.model_dump()
+    findings = [
+        Finding(name, rate(count, users), limits[name], count=count, total=users, note=notes[name])
+        for name, count in (("before_first_purchase", before), ("without_purchase", without))
+    ]
+    failing = [f.subject for f in findings if not f.passed]
+    sample = (
+        con.sql(
+            f"select * from ({query}) where {' or '.join(failing)} order by customer_id limit {SAMPLE_ROWS}"
+        ).pl()
+        if failing
+        else None
+    )
+    return Measurement(findings=findings, sample=sample, query=query)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import duckdb
 from pydantic import Field, ValidationInfo, field_validator
 
-from cx_pipeline.ingest.registry import IDENTIFIER_TYPES
+from cx_pipeline.identity.rules import load_identity_rules
 from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurement, rate
 from cx_pipeline.quality.catalog import CheckContext, warehouse_check
-from cx_pipeline.quality.checks.params import known, registry_of, sql_list, sql_literal
+from cx_pipeline.lib.sql import sql_list, sql_literal
+from cx_pipeline.quality.checks.params import known, registry_of
 
 LINKS = ("marts", "customer_identity_links")
 CUSTOMERS = ("marts", "dim_customers")
@@ -97,15 +98,6 @@ def link_rate(con: duckdb.DuckDBPyConnection, params: LinkRateParams, ctx: Check
 
 class SiloedCustomersParams(CheckParams):
     max_share: float = Field(ge=0, le=1)
-    # Customers known only by these (an anonymous cookie, a device) are not counted: nothing
-    # could join them to another department.
-    anonymous_identifier_types: list[str]
-
-    @field_validator("anonymous_identifier_types")
-    @classmethod
-    def _types_exist(cls, value: list[str]) -> list[str]:
-        known(value, IDENTIFIER_TYPES, "identifier type")
-        return value
 
 
 @warehouse_check(
@@ -116,11 +108,14 @@ class SiloedCustomersParams(CheckParams):
     description="The share of identified customers known to one department only stays under its ceiling.",
 )
 def siloed_customers(con: duckdb.DuckDBPyConnection, params: SiloedCustomersParams, ctx: CheckContext) -> Measurement:
+    # Customers known only by anonymous identifiers (a cookie, a device: `anonymous_identifiers`
+    # in cx_pipeline/config/identity.yml) are not counted: nothing could join them to another department.
+    anonymous = load_identity_rules(registry=ctx.registry).anonymous_identifiers
     query = f"""
 with identified as (
     select distinct customer_id
     from marts.customer_contact_points
-    where identifier_type not in ({sql_list(params.anonymous_identifier_types) or "''"})
+    where identifier_type not in ({sql_list(anonymous) or "''"})
 )
 select customers.customer_id, customers.department_count, customers.source_count, customers.email, customers.phone
 from marts.dim_customers as customers

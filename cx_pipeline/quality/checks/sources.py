@@ -13,7 +13,7 @@ from cx_pipeline.ingest.registry import SourceSpec
 from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurement, rate
 from cx_pipeline.quality.catalog import CheckContext, source_check
 from cx_pipeline.quality.checks.params import known, registry_of
-from cx_pipeline.quality.expectations import load_suite, source_suite_path, validate_frame
+from cx_pipeline.quality.expectations import load_suite, source_suite_path, suite_columns, validate_frame
 from cx_pipeline.quality.landing import count_records, landing_columns, parquet_rows
 
 
@@ -50,7 +50,8 @@ class SuiteParams(CheckParams):
 def gx_suite(spec: SourceSpec, params: SuiteParams, ctx: CheckContext) -> Measurement:
     path = source_suite_path(spec.name)
     accepted = _output(ctx, spec, ACCEPTED)
-    measurement = validate_frame(pl.read_parquet(accepted), load_suite(path), path)
+    suite = load_suite(path)
+    measurement = validate_frame(pl.read_parquet(accepted, columns=suite_columns(suite)), suite, path)
     measurement.query = f"select * from read_parquet('{accepted}') limit 100"
     return measurement
 
