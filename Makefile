@@ -35,7 +35,7 @@ DBT_FILES := $(shell find dbt_project/dbt_project.yml dbt_project/models dbt_pro
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,spark]'
 	touch $(STAMP)
 
 # Dagster builds the asset graph from dbt's manifest: re-parse whenever a dbt file changes.

@@ -16,6 +16,11 @@ equally when dbt runs two at once), else to the Dagster step running then, else 
 
 The floor is one DuckDB query reading every column of every landing file, run after the pipeline
 in the same process: pipeline total / floor is how far the pipeline is from just reading its input.
+
+The full run starts from nothing (no ingested outputs, no warehouse). The sample keeps its last day
+back; after the full run that day lands (untimed) and the run the landing sensor would launch for
+it, the daily increment, is measured the same way (`increment` in the report). The day's files are
+then taken back out, so the sample stays reusable.
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ import bisect
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -44,6 +50,7 @@ from cx_pipeline.paths import DataPaths, data_paths
 
 SAMPLE_INTERVAL_S = 0.1
 JOB = "cx_full_run"
+HOLD_BACK_DAYS = 1  # the sample's last day, landed after the full run as the measured increment
 
 # Stages, in the order data flows through them.
 INGEST, CHECKS, ORCHESTRATION = "ingest", "checks", "orchestration"
@@ -262,16 +269,22 @@ def report_path(main: DataPaths, people: int) -> Path:
     return main.root / "bench" / f"bench-{people}.json"
 
 
+def _held_back(summary: dict) -> bool:
+    last = date.fromisoformat(summary["as_of"]) - timedelta(days=HOLD_BACK_DAYS)
+    return summary.get("landed_through") == last.isoformat()
+
+
 def prepare_sample(paths: DataPaths, people: int, seed: int) -> float | None:
-    """Generate the sample unless it is there with the same people and seed; seconds taken, or None."""
+    """Generate the sample (its last day held back) unless it is there with the same people and
+    seed; seconds taken, or None."""
     summary = paths.truth / "summary.json"
     if summary.exists():
         known = json.loads(summary.read_text(encoding="utf-8"))
-        if (known["people"], known["seed"]) == (people, seed):
+        if (known["people"], known["seed"]) == (people, seed) and _held_back(known):
             return None
     started = time.perf_counter()
     command = [sys.executable, "-m", "cx_pipeline.cli", "generate", "--people", str(people), "--seed", str(seed),
-               "--data-dir", str(paths.root)]  # fmt: skip
+               "--hold-back-days", str(HOLD_BACK_DAYS), "--data-dir", str(paths.root)]  # fmt: skip
     subprocess.run(command, check=True)
     return time.perf_counter() - started
 
@@ -310,8 +323,9 @@ class MeasuredRun:
     step_rows: dict[str, int]
 
 
-def measure_run(paths: DataPaths) -> MeasuredRun:
-    """Run the full job in this process, as `cx-pipeline run` does, with the RSS sampler on."""
+def measure_run(paths: DataPaths, request=None) -> MeasuredRun:
+    """Run the full job in this process, as `cx-pipeline run` does (or the run `request` asks
+    for, as the landing sensor would launch it), with the RSS sampler on."""
     # The bench's runs go into an instance of its own, not the history of the main data folder.
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     prepare_environment(paths)
@@ -320,13 +334,13 @@ def measure_run(paths: DataPaths) -> MeasuredRun:
 
     from cx_pipeline.definitions import defs
     from cx_pipeline.defs.dbt import cx_dbt_models
-    from cx_pipeline.execution import execute_job
+    from cx_pipeline.execution import execute_job, execute_run_request
 
     startup_s = time.perf_counter() - started
     with DagsterInstance.get() as instance:
         with RssSampler(interval=SAMPLE_INTERVAL_S) as sampler:
             start = time.time()
-            result = execute_job(JOB, instance)
+            result = execute_job(JOB, instance) if request is None else execute_run_request(request, instance)
             end = time.time()
         if not result.success:
             raise BenchError(f"run {result.run_id} of {JOB} failed: nothing measured")
@@ -356,21 +370,91 @@ def _identity_figures(spans: list[Span], owned: list[float], run: MeasuredRun, c
     return figures | {"stages": sorted({s.stage for s in spans if s.group == IDENTITY_GROUP})}
 
 
-def run_bench(main: DataPaths, people: int, seed: int) -> dict[str, Any]:
-    """Generate (if needed), run the full job measured, measure the floor; write and return the report."""
-    paths = bench_paths(main, people)
-    generated_s = prepare_sample(paths, people, seed)
-    machine = machine_facts()
-    run = measure_run(paths)
-    floor_s, floor_rows = measure_floor(paths)
+def _start_from_nothing(paths: DataPaths) -> None:
+    """A full run builds everything: no ingested outputs or warehouse (incremental models) left."""
+    shutil.rmtree(paths.ingested, ignore_errors=True)
+    shutil.rmtree(paths.warehouse.parent, ignore_errors=True)
 
+
+def _analysed(paths: DataPaths, run: MeasuredRun) -> dict[str, Any]:
+    """Stage figures, identity resolution and totals of one measured run."""
     nodes, built = dbt_spans(paths.dbt_runs / run.run_id)
     counts = count_rows(paths.warehouse, [r for relations in built.values() for r, _ in relations])
     spans = [Span(ORCHESTRATION, None, run.start, run.end, level=0), *split_dbt_startup(run.steps, nodes), *nodes]
     owned = owned_seconds(spans)
-
     total_s = run.end - run.start
     source_rows = run.step_rows.get(INGEST, 0)
+    return {
+        "run_id": run.run_id,
+        "source_rows": source_rows,
+        "total_wall_s": round(total_s, 3),
+        "peak_rss_bytes": max(rss for _, rss in run.samples),
+        "rows_per_s": _rate(source_rows, total_s),
+        "stages": _stage_figures(spans, owned, run, built, counts),
+        "identity_resolution": _identity_figures(spans, owned, run, counts),
+    }
+
+
+def land_increment(paths: DataPaths):
+    """Land the held-back day (untimed, in a subprocess) and return what the landing sensor
+    would see: the new files and the run request for them."""
+    from cx_pipeline.definitions import defs
+    from cx_pipeline.defs.arrivals import latest_arrival, run_request
+    from cx_pipeline.defs.ingestion import daily_partitions
+    from cx_pipeline.ingest.arrivals import new_arrivals
+
+    registry = load_registry()
+    since = latest_arrival(registry, paths)
+    command = [sys.executable, "-m", "cx_pipeline.cli", "generate", "--append-day", "--data-dir", str(paths.root)]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    partitions = daily_partitions(registry)
+    arrivals = new_arrivals(
+        registry, paths, since_ns=since, now_ns=time.time_ns() + 10**18,  # no waiting for files to settle
+        first_day=partitions.get_first_partition_key(), last_day=partitions.get_last_partition_key(),
+    )  # fmt: skip
+    if not arrivals.all_days:
+        raise BenchError(f"no day landed in {paths.landing}: nothing to measure as an increment")
+    return arrivals, run_request(arrivals, defs.resolve_asset_graph())
+
+
+def take_back_increment(paths: DataPaths, files: list[str], summary: str) -> None:
+    """Remove the landed day's files and put the sample's summary back: the sample is reusable."""
+    for file in files:
+        (paths.root / file).unlink(missing_ok=True)
+    (paths.truth / "summary.json").write_text(summary, encoding="utf-8")
+
+
+def measure_increment(paths: DataPaths, full_wall_s: float) -> dict[str, Any]:
+    summary = (paths.truth / "summary.json").read_text(encoding="utf-8")
+    arrivals, request = land_increment(paths)
+    try:
+        figures = _analysed(paths, measure_run(paths, request))
+    finally:
+        take_back_increment(paths, arrivals.files, summary)
+    identity = figures["identity_resolution"]["wall_s"]
+    return {
+        "days": arrivals.all_days,
+        "files": arrivals.files,
+        **figures,
+        "ratio_to_full_run": round(figures["total_wall_s"] / full_wall_s, 3),
+        "identity_share": round(identity / figures["total_wall_s"], 3) if figures["total_wall_s"] else None,
+    }
+
+
+def run_bench(main: DataPaths, people: int, seed: int) -> dict[str, Any]:
+    """Generate (if needed), run the full job measured, measure the floor, then land the held-back
+    day and measure the increment; write and return the report."""
+    paths = bench_paths(main, people)
+    generated_s = prepare_sample(paths, people, seed)
+    machine = machine_facts()
+    _start_from_nothing(paths)
+    run = measure_run(paths)
+    floor_s, floor_rows = measure_floor(paths)
+    full = _analysed(paths, run)
+    increment = measure_increment(paths, run.end - run.start)
+
+    total_s = run.end - run.start
+    source_rows = full["source_rows"]
     report = {
         "people": people,
         "seed": seed,
@@ -379,13 +463,17 @@ def run_bench(main: DataPaths, people: int, seed: int) -> dict[str, Any]:
         "data_dir": str(paths.root),
         "source_rows": source_rows,
         "total_wall_s": round(total_s, 3),
-        "peak_rss_bytes": max(rss for _, rss in run.samples),
+        "peak_rss_bytes": full["peak_rss_bytes"],
         "rows_per_s": _rate(source_rows, total_s),
         "floor_wall_s": round(floor_s, 3),
         "floor_rows": floor_rows,
         "ratio_to_floor": round(total_s / floor_s, 1),
-        "stages": _stage_figures(spans, owned, run, built, counts),
-        "identity_resolution": _identity_figures(spans, owned, run, counts),
+        "stages": full["stages"],
+        "identity_resolution": full["identity_resolution"],
+        # the daily increment: the held-back day landed after the full run, run as the sensor would
+        "increment_wall_s": increment["total_wall_s"],
+        "increment_ratio": increment["ratio_to_full_run"],
+        "increment": increment,
         "generate_wall_s": None if generated_s is None else round(generated_s, 1),
         "startup_wall_s": round(run.startup_s, 3),
         "rss_sample_interval_s": SAMPLE_INTERVAL_S,
@@ -416,7 +504,8 @@ def bench_table(report: dict[str, Any]) -> Table:
     table = Table(
         title=f"cx_pipeline bench: {report['people']:,} people (seed {report['seed']}), "
         f"{report['source_rows']:,} source rows",
-        caption=f"pipeline / floor = {report['ratio_to_floor']}x. Identity resolution = "
+        caption=f"pipeline / floor = {report['ratio_to_floor']}x. The increment's share is of the full run. "
+        f"Identity resolution = "
         f"{' + '.join(identity['stages'])}. Peak RSS: the process tree (Python, dbt, DuckDB), "
         f"sampled every {report['rss_sample_interval_s']} s.",
     )
@@ -438,4 +527,12 @@ def bench_table(report: dict[str, Any]) -> Table:
     floor = report["floor_wall_s"]
     row({"wall_s": floor, "peak_rss_bytes": None, "rows": report["floor_rows"],
          "rows_per_s": _rate(report["floor_rows"], floor)}, "floor: DuckDB reads landing", share="")  # fmt: skip
+    increment = report.get("increment")
+    if increment:
+        table.add_section()
+        row({"wall_s": increment["total_wall_s"], "peak_rss_bytes": increment["peak_rss_bytes"],
+             "rows": increment["source_rows"], "rows_per_s": increment["rows_per_s"]},
+            f"daily increment ({', '.join(increment['days'])})", share=f"{report['increment_ratio']:.0%}")  # fmt: skip
+        row(increment["identity_resolution"], "  of which identity resolution",
+            share=f"{increment['identity_share']:.0%} of it")  # fmt: skip
     return table

@@ -78,7 +78,7 @@ def _print_row_counts(what: str, counts: dict[str, int]) -> None:
     console.print(table)
 
 
-def _generate(paths: DataPaths, people: int, seed: int) -> None:
+def _generate(paths: DataPaths, people: int, seed: int, hold_back_days: int = 0) -> None:
     from cx_pipeline.generate import generate_sample
     from cx_pipeline.ingest.registry import load_registry
 
@@ -88,7 +88,11 @@ def _generate(paths: DataPaths, people: int, seed: int) -> None:
         # one step for the population, one per source, one for the ground truth
         task = progress.add_task(f"{people:,} people (seed {seed})", total=len(load_registry().sources) + 2)
         summary = generate_sample(
-            paths.landing, people=people, seed=seed, progress=lambda message: progress.update(task, advance=1, description=message)
+            paths.landing,
+            people=people,
+            seed=seed,
+            progress=lambda message: progress.update(task, advance=1, description=message),
+            hold_back_days=hold_back_days,
         )
         progress.update(task, completed=progress.tasks[task].total)
     console.print(f"Sample data in [bold]{paths.landing}[/bold] ({time.perf_counter() - started:.1f} s)")
@@ -155,9 +159,32 @@ def _print_published(paths: DataPaths) -> None:
 
 
 @app.command()
-def generate(people: PeopleOption = 10_000, seed: SeedOption = 42, data_dir: DataDirOption = None) -> None:
+def generate(
+    people: PeopleOption = 10_000,
+    seed: SeedOption = 42,
+    hold_back_days: Annotated[
+        int, typer.Option("--hold-back-days", min=0, help="Keep the last N days of the event streams back for --append-day.")
+    ] = 0,
+    append_day: Annotated[
+        bool,
+        typer.Option("--append-day", help="Land the next held-back day of the sample already there (one file per event stream)."),
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
     """Write deterministic sample channel data (and its ground truth) under data/landing/."""
-    _generate(_paths(data_dir), people, seed)
+    paths = _paths(data_dir)
+    if not append_day:
+        _generate(paths, people, seed, hold_back_days)
+        return
+    from cx_pipeline.generate import append_day as land_next_day
+
+    try:
+        appended = land_next_day(paths.landing)
+    except (FileNotFoundError, ValueError) as error:
+        console.print(f"[red]No day appended:[/red] {error}")
+        raise typer.Exit(1) from None
+    console.print(f"Landed day [bold]{appended['day']}[/bold] in {paths.landing}")
+    _print_row_counts("source", appended["rows_by_source"])
 
 
 @app.command()

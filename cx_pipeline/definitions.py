@@ -7,6 +7,7 @@ from dagster_dbt import DbtCliResource
 
 from cx_pipeline.dbt_project import cx_dbt_project
 from cx_pipeline.defs.alerts import run_failure_alerts
+from cx_pipeline.defs.arrivals import landing_files_sensor
 from cx_pipeline.defs.dbt import cx_dbt_models
 from cx_pipeline.defs.identity import match_quality
 from cx_pipeline.defs.ingestion import build_ingestion_defs
@@ -52,7 +53,7 @@ defs = dg.Definitions.merge(
         asset_checks=quality_checks,
         jobs=[full_run_job, publish_job, report_job],
         schedules=[daily_run_schedule(full_run_job)],
-        sensors=[run_failure_alerts, report_after_success, report_after_failure],
+        sensors=[run_failure_alerts, landing_files_sensor, report_after_success, report_after_failure],
         resources={
             "dbt": DbtCliResource(project_dir=cx_dbt_project, dbt_executable=venv_executable("dbt")),
             "cx_data": CxDataResource(),

@@ -44,3 +44,20 @@ def job_scope(job_name: str) -> tuple[int, int]:
     layer = defs.resolve_job_def(job_name).asset_layer
     keys = layer.selected_asset_keys
     return len(keys), sum(1 for check in layer.asset_graph.asset_check_keys if check.asset_key in keys)
+
+
+def execute_run_request(request, instance: DagsterInstance) -> ExecuteInProcessResult:
+    """Run what a sensor's RunRequest asks for (its job, assets, partition or range of partitions)
+    in-process, as the landing sensor's run would run under the daemon."""
+    from cx_pipeline.defs.alerts import CLI_LAUNCHER, LAUNCHED_BY_TAG
+    from cx_pipeline.definitions import defs
+
+    job = defs.resolve_job_def(request.job_name)
+    return job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config=RUN_CONFIG,
+        partition_key=request.partition_key,
+        asset_selection=list(request.asset_selection) if request.asset_selection else None,
+        tags={**request.tags, LAUNCHED_BY_TAG: CLI_LAUNCHER},
+    )

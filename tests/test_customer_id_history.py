@@ -75,7 +75,7 @@ def test_merge_keeps_an_old_id_and_split_is_recorded(pipeline_run, tmp_path):
         )
         assert big_records >= small_records
 
-        bridge = paths.landing_dir("web_events") / "bridge.ndjson"
+        bridge = paths.landing_dir("web_events") / "2026-06-30-bridge.ndjson"  # a second file of a day
         bridge.write_text(_bridge_events(email_big, email_small), encoding="utf-8")
         _run_job()
 

@@ -18,6 +18,7 @@ import pytest
 
 from cx_pipeline.generate import GeneratorConfig, NoiseRates, generate_sample
 from cx_pipeline.generate.contract import SourceSpec, load_contract
+from cx_pipeline.generate.writers import landing_file_name
 
 CONTRACT = load_contract()
 SOURCES = CONTRACT.sources
@@ -53,7 +54,8 @@ def clean_run(tmp_path_factory) -> tuple[Path, dict]:
 
 
 def source_path(landing: Path, spec: SourceSpec) -> Path:
-    return landing / spec.name / f"{spec.name}.{spec.extension}"
+    """<source>.<ext>; an event stream's one file is named for the last day landed."""
+    return landing / spec.name / landing_file_name(spec, GeneratorConfig().as_of)
 
 
 def read_source(landing: Path, spec: SourceSpec) -> tuple[pl.DataFrame, int]:
@@ -154,7 +156,7 @@ def test_every_source_has_one_file_with_exactly_the_declared_columns(default_run
     landing, summary = default_run
     for name, spec in SOURCES.items():
         files = sorted((landing / name).iterdir())
-        assert [f.name for f in files] == [f"{name}.{spec.extension}"]
+        assert files == [source_path(landing, spec)]
         frame, broken = read_source(landing, spec)
         assert frame.columns == spec.columns
         assert frame.height + broken == summary["rows_by_source"][name]

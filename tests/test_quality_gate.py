@@ -66,7 +66,7 @@ def _lost_rows(paths: DataPaths) -> None:
 
 def _broken_timestamps(paths: DataPaths) -> None:
     """A fifth of the email events with a timestamp format ingestion does not read."""
-    path = paths.landing_dir("email_events") / "email_events.csv"
+    [path] = paths.landing_dir("email_events").glob("*.csv")  # a daily stream: its one day file
     _rewrite_csv(
         path,
         lambda f: f.with_columns(

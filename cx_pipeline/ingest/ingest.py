@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -26,6 +27,7 @@ from cx_pipeline.ingest.outputs import (
     OutputWriter,
     accepted_schema,
 )
+from cx_pipeline.ingest.partitions import day_dir, drop_day, files_by_day, ingested_days
 from cx_pipeline.ingest.readers import ROW, LandingRead, read_landing_file
 from cx_pipeline.ingest.registry import FieldSpec, Registry, RegistryDefaults, SourceSpec
 from cx_pipeline.ingest.validate import DETAIL, FIELD, REASON, check_records, value_column
@@ -67,41 +69,142 @@ def ingest_all(registry: Registry, paths: DataPaths, sources: list[str] | None =
     return {name: ingest_source(registry.source(name), registry.defaults, paths) for name in names}
 
 
-def ingest_source(spec: SourceSpec, registry_defaults: RegistryDefaults, paths: DataPaths) -> IngestResult:
+def ingest_source(
+    spec: SourceSpec, registry_defaults: RegistryDefaults, paths: DataPaths, days: Sequence[str] | None = None
+) -> IngestResult:
+    """Ingest a source's landing files into ingested/<source>/.
+
+    A partitioned source (`partitioned_by: day`) is ingested day by day: `days` names the days to
+    (re-)ingest, None every day that has landing files (a day whose files are gone is dropped).
+    The result counts the rows of the files read in this call.
+    """
     files = landing_files(spec, paths)
     if not files:
         log.warning("%s: no files match %s", spec.name, paths.landing_dir(spec.name) / spec.path)
-    result = IngestResult(source=spec.name)
-    reasons: Counter[str] = Counter()
-    identifiers: Counter[str] = Counter()
-    writer = OutputWriter(paths.ingested_dir(spec.name), spec)
-    seen = SeenRecordIds()
+    tally = _Tally(IngestResult(source=spec.name))
+    if spec.partitioned:
+        first_read = _ingest_days(spec, registry_defaults, paths, files, days, tally)
+    elif days is not None:
+        raise ValueError(f"source {spec.name!r} is not partitioned: it has no days to ingest")
+    else:
+        first_read = _ingest_files(spec, registry_defaults, paths, files, paths.ingested_dir(spec.name), SeenRecordIds(), tally)
+    result = tally.result()
+    result.outputs = OutputWriter.final_paths(paths.ingested_dir(spec.name))
+    result.preview = pl.read_parquet(first_read or result.outputs[ACCEPTED], n_rows=PREVIEW_ROWS)
+    return result
+
+
+class _Tally:
+    """What the files read in one call add up to."""
+
+    def __init__(self, result: IngestResult) -> None:
+        self._result = result
+        self.reasons: Counter[str] = Counter()
+        self.identifiers: Counter[str] = Counter()
+
+    def add(self, chunk: _ChunkOutcome) -> None:
+        r = self._result
+        r.rows_in += chunk.rows_in
+        r.rows_accepted += chunk.accepted.height
+        r.rows_quarantined += chunk.quarantine.height
+        r.empty_records_skipped += chunk.empty_records
+        self.reasons.update(dict(chunk.quarantine["reason"].value_counts().iter_rows()))
+        self.identifiers.update(dict(chunk.identifiers["identifier_type"].value_counts().iter_rows()))
+
+    def file(self, label: str) -> None:
+        self._result.files.append(label)
+
+    def check(self) -> None:
+        r = self._result
+        if r.rows_in != r.rows_accepted + r.rows_quarantined:
+            raise IngestAccountingError(f"{r.source}: {r.rows_in} rows in != accepted + quarantined")
+
+    def result(self) -> IngestResult:
+        self._result.quarantined_by_reason = dict(self.reasons.most_common())
+        self._result.identifiers_by_type = dict(self.identifiers.most_common())
+        return self._result
+
+
+def _ingest_files(
+    spec: SourceSpec,
+    registry_defaults: RegistryDefaults,
+    paths: DataPaths,
+    files: list[Path],
+    out_dir: Path,
+    seen: SeenRecordIds,
+    tally: _Tally,
+) -> Path:
+    """Read `files` into the five outputs in `out_dir`, swapped in only when all went well;
+    returns the accepted output."""
+    writer = OutputWriter(out_dir, spec)
     try:
         for path in files:
-            result.files.append(_relative(path, paths.root))
+            tally.file(_relative(path, paths.root))
             for chunk in _ingest_file(path, spec, registry_defaults, paths, seen):
-                result.rows_in += chunk.rows_in
-                result.rows_accepted += chunk.accepted.height
-                result.rows_quarantined += chunk.quarantine.height
-                result.empty_records_skipped += chunk.empty_records
-                reasons.update(dict(chunk.quarantine["reason"].value_counts().iter_rows()))
-                identifiers.update(dict(chunk.identifiers["identifier_type"].value_counts().iter_rows()))
+                tally.add(chunk)
                 writer.add(ACCEPTED, chunk.accepted)
                 writer.add(QUARANTINE, chunk.quarantine)
                 writer.add(IDENTIFIERS, chunk.identifiers)
                 writer.add(TOUCHPOINTS, chunk.touchpoints)
                 writer.add(ATTRIBUTES, chunk.attributes)
-            log.info("%s: read %s", spec.name, result.files[-1])
-        if result.rows_in != result.rows_accepted + result.rows_quarantined:
-            raise IngestAccountingError(f"{spec.name}: {result.rows_in} rows in != accepted + quarantined")
-        result.outputs = writer.publish()
+            log.info("%s: read %s", spec.name, _relative(path, paths.root))
+        tally.check()
+        return writer.publish()[ACCEPTED]
     except BaseException:
         writer.discard()
         raise
-    result.quarantined_by_reason = dict(reasons.most_common())
-    result.identifiers_by_type = dict(identifiers.most_common())
-    result.preview = pl.read_parquet(result.outputs[ACCEPTED], n_rows=PREVIEW_ROWS)
-    return result
+
+
+def _ingest_days(
+    spec: SourceSpec,
+    registry_defaults: RegistryDefaults,
+    paths: DataPaths,
+    files: list[Path],
+    days: Sequence[str] | None,
+    tally: _Tally,
+) -> Path | None:
+    """Ingest the wanted days into ingested/<source>/days/<day>/, then stream every day's outputs
+    into the source's outputs. Returns the accepted output of the first day read, if any.
+
+    A record id already accepted on an earlier day is a duplicate, as within one file: earlier
+    days that are not re-read lend their accepted ids. (Re-reading an old day does not re-check
+    the days after it; a full run does.)
+    """
+    by_day = files_by_day(files, spec)
+    existing = ingested_days(paths, spec.name)
+    wanted = set(by_day) | set(existing) if days is None else {_day_key(d, spec) for d in days}
+    seen = SeenRecordIds()
+    landing_prefix = _relative(paths.landing, paths.root) + "/"
+    first_read: Path | None = None
+    for day in sorted(wanted | set(existing)):
+        if day > max(wanted, default=""):
+            break
+        if day not in wanted:
+            seen.remember_ingested(day_dir(paths, spec.name, day) / f"{ACCEPTED}.parquet", landing_prefix)
+        elif day in by_day:
+            accepted = _ingest_files(
+                spec, registry_defaults, paths, by_day[day], day_dir(paths, spec.name, day), seen, tally
+            )
+            first_read = first_read or accepted
+        else:
+            drop_day(paths, spec.name, day)  # its landing files are gone: so are its rows
+    combined = OutputWriter(paths.ingested_dir(spec.name), spec)
+    try:
+        for day in ingested_days(paths, spec.name):
+            for name, part in OutputWriter.final_paths(day_dir(paths, spec.name, day)).items():
+                combined.add_file(name, part)
+        combined.publish()
+    except BaseException:
+        combined.discard()
+        raise
+    return first_read
+
+
+def _day_key(day: str, spec: SourceSpec) -> str:
+    try:
+        return date.fromisoformat(day).isoformat()
+    except ValueError:
+        raise ValueError(f"source {spec.name!r}: {day!r} is not a day (YYYY-MM-DD)") from None
 
 
 class SeenRecordIds:
@@ -129,6 +232,14 @@ class SeenRecordIds:
         return marked.with_columns(
             pl.col("__first_file").replace_strict(range(len(self.files)), self.files, return_dtype=pl.String)
         )
+
+    def remember_ingested(self, accepted: Path, landing_prefix: str) -> None:
+        """Ids accepted in an earlier run (an ingested day's accepted output), with their file and row."""
+        if not accepted.exists():
+            return
+        frame = pl.read_parquet(accepted, columns=[RECORD_ID, "_source_file", "_source_row"])
+        for (source_file,), rows in frame.group_by("_source_file", maintain_order=True):
+            self.remember(rows.rename({"_source_row": ROW}), str(source_file).removeprefix(landing_prefix))
 
     def remember(self, accepted: pl.DataFrame, file_label: str) -> None:
         new = accepted.select(

@@ -101,15 +101,25 @@ class OutputWriter:
         self._parts_dir = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))
         self._parts: dict[str, list[Path]] = {name: [] for name in OUTPUT_NAMES}
 
+    @staticmethod
+    def final_paths(out_dir: Path) -> dict[str, Path]:
+        return {name: out_dir / f"{name}.parquet" for name in OUTPUT_NAMES}
+
     @property
     def paths(self) -> dict[str, Path]:
-        return {name: self.out_dir / f"{name}.parquet" for name in OUTPUT_NAMES}
+        return self.final_paths(self.out_dir)
 
     def add(self, name: str, frame: pl.DataFrame) -> None:
         if frame.is_empty():
             return
         part = self._parts_dir / f"{name}-{len(self._parts[name]):05d}.parquet"
         conform(frame, self.schemas[name]).write_parquet(part)
+        self._parts[name].append(part)
+
+    def add_file(self, name: str, part: Path) -> None:
+        """An output already written elsewhere (a day of a partitioned source) as the next part."""
+        if pl.read_parquet_schema(part) != dict(self.schemas[name]):
+            raise ValueError(f"{part}: its columns differ from the {name} output's; re-ingest that day")
         self._parts[name].append(part)
 
     def publish(self) -> dict[str, Path]:

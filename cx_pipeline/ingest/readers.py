@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -24,6 +25,7 @@ from cx_pipeline.ingest.registry import SourceSpec
 
 ROW = "_source_row"
 CHUNK_ROWS = 500_000
+CSV_BLOCK_BYTES = 16 * 2**20  # CSV is parsed this many bytes at a time
 LINE = "__line"  # NDJSON: the raw line, which is also its raw record
 
 
@@ -80,7 +82,8 @@ def read_csv(path: Path, spec: SourceSpec, chunk_rows: int = CHUNK_ROWS) -> Iter
 
     Polars' CSV reader pads short rows and can only truncate long ones, so it cannot tell a
     broken row from a good one; pyarrow's parser (already a dependency, and zero-copy into
-    Polars) reports each such row with its record number and raw text, and skips it.
+    Polars) reports each such row with its record number and raw text, and skips it. The file is
+    streamed block by block (CSV_BLOCK_BYTES), so memory is bounded by a block, not the file.
     """
     header = _csv_header(path, spec.encoding)
     if header is None:  # a zero-byte file: no columns, no records
@@ -99,10 +102,13 @@ def read_csv(path: Path, spec: SourceSpec, chunk_rows: int = CHUNK_ROWS) -> Iter
         broken.append((row.number - 1, row.text, problem))
         return "skip"
 
+    def cannot_read(exc: Exception) -> LandingFileError:
+        return LandingFileError(f"{path}: cannot be read as {spec.encoding} CSV: {exc}")
+
     try:
-        table = pa_csv.read_csv(
+        reader = pa_csv.open_csv(
             path,
-            read_options=pa_csv.ReadOptions(use_threads=False, encoding=spec.encoding),
+            read_options=pa_csv.ReadOptions(use_threads=False, encoding=spec.encoding, block_size=CSV_BLOCK_BYTES),
             parse_options=pa_csv.ParseOptions(
                 newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid_row
             ),
@@ -113,43 +119,74 @@ def read_csv(path: Path, spec: SourceSpec, chunk_rows: int = CHUNK_ROWS) -> Iter
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise LandingFileError(f"{path}: cannot be read as {spec.encoding} CSV: {exc}") from exc
-    if table.column_names != header:
-        raise LandingFileError(f"{path}: header parsed inconsistently ({table.column_names} vs {header})")
+        raise cannot_read(exc) from exc
+    if reader.schema.names != header:
+        raise LandingFileError(f"{path}: header parsed inconsistently ({reader.schema.names} vs {header})")
 
-    records = pl.from_arrow(table)
-    assert isinstance(records, pl.DataFrame)
-    # Good records fill the record numbers the broken ones didn't take, in order.
-    total = records.height + len(broken)
-    taken = [number for number, _, _ in broken]
-    rows = pl.int_range(1, total + 1, dtype=pl.Int64, eager=True)
-    records = records.with_columns(rows.filter(~rows.is_in(taken)).alias(ROW)).select(ROW, *header)
-
-    # A blank line reaches us as a row of empty strings (so does ",,,"): no data, not a record.
-    if header:
-        empty = pl.all_horizontal(pl.col(c) == "" for c in header)
-        empty_records = records.select(empty.sum()).item()
-        records = records.filter(~empty)
-    else:
-        empty_records = 0
-    malformed = pl.DataFrame(broken, schema=["_n", "raw_record", "problem"], orient="row")
-    malformed = malformed.select(pl.col("_n").cast(pl.Int64).alias(ROW), "raw_record", "problem")
     missing = [c for c in _declared_columns(spec) if c not in header]
-    # The whole table is already in memory (pyarrow reads a file at once); chunking still
-    # bounds what typing and validation allocate on top of it.
-    chunks = list(_slices(records, chunk_rows))
-    done_up_to = 0  # malformed records travel with the chunk whose row range they fall in
-    for i, chunk in enumerate(chunks):
-        last = i == len(chunks) - 1
-        up_to = total if last else chunk[ROW][-1]
-        yield LandingRead(
-            records=chunk,
-            malformed=malformed.filter(pl.col(ROW).is_between(done_up_to + 1, up_to)),
+    raw_record = _json_of(header, pl.Schema({c: pl.String for c in header}))
+    numbers = _RecordNumbers(broken)
+    pending: tuple[pl.DataFrame, int] | None = None  # a chunk and its last record number
+    done_up_to = 0  # malformed records travel with the chunk whose record range they fall in
+
+    def finish(records: pl.DataFrame, up_to: int) -> LandingRead:
+        malformed = pl.DataFrame(
+            [b for b in broken if done_up_to < b[0] <= up_to], schema=["_n", "raw_record", "problem"], orient="row"
+        ).select(pl.col("_n").cast(pl.Int64).alias(ROW), "raw_record", "problem")
+        # A blank line reaches us as a row of empty strings (so does ",,,"): no data, not a record.
+        empty = pl.all_horizontal(pl.col(c) == "" for c in header) if header else pl.lit(False)
+        return LandingRead(
+            records=records.filter(~empty),
+            malformed=malformed,
             missing_columns=missing,
-            empty_records=empty_records if i == 0 else 0,
-            raw_record=_json_of(header, records.schema),
+            empty_records=records.select(empty.sum()).item() if header else 0,
+            raw_record=raw_record,
         )
-        done_up_to = up_to
+
+    batches = iter(reader)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise cannot_read(exc) from exc
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        for chunk in frame.iter_slices(chunk_rows):
+            rows = numbers.take(chunk.height)
+            chunk = chunk.with_columns(pl.Series(ROW, rows, dtype=pl.Int64)).select(ROW, *header)
+            if pending is not None:
+                yield finish(*pending)
+                done_up_to = pending[1]
+            pending = (chunk, int(rows[-1]))
+    # The last chunk takes the malformed records after it (or there is only that one chunk).
+    total = max([numbers.next - 1, *(b[0] for b in broken)], default=0)
+    last = pending[0] if pending is not None else pl.DataFrame(schema={ROW: pl.Int64, **{c: pl.String for c in header}})
+    yield finish(last, total)
+
+
+class _RecordNumbers:
+    """Hands out record numbers to good rows in order, skipping the numbers broken rows took.
+
+    A batch's good rows come after every broken row parsed before them, so the broken numbers
+    known when a batch arrives are all those that can fall among its rows.
+    """
+
+    def __init__(self, broken: list[tuple[int, str, str]]) -> None:
+        self.broken = broken
+        self.next = 1
+
+    def take(self, count: int) -> np.ndarray:
+        taken = {b[0] for b in self.broken if b[0] >= self.next}
+        end = self.next + count
+        while (skipped := sum(1 for b in taken if b < end)) != end - self.next - count:
+            end = self.next + count + skipped
+        numbers = np.arange(self.next, end, dtype=np.int64)
+        if taken:
+            numbers = numbers[~np.isin(numbers, np.fromiter(taken, dtype=np.int64))]
+        self.next = end
+        return numbers
 
 
 def _slices(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:

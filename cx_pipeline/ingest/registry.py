@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,10 +45,13 @@ IDENTIFIER_TYPES: dict[str, str] = {
 ISO8601 = "iso8601"
 
 _DEFAULTS_KEYS = {"phone_default_region", "timezone", "encoding", "currencies"}
+_ARRIVAL_KEYS = {"partitions_start", "settle_seconds"}
 _SOURCE_KEYS = {
     "description", "department", "channel", "format", "path", "encoding",
-    "record_id", "touchpoint", "fields",
+    "record_id", "touchpoint", "fields", "partitioned_by",
 }
+# How an event stream's landing files are cut: one (or more) files per day, named <YYYY-MM-DD>...
+PARTITION_GRAINS = ("day",)
 _REQUIRED_SOURCE_KEYS = ("department", "channel", "format", "path", "record_id", "touchpoint", "fields")
 _FIELD_KEYS = {
     "column", "type", "required", "format", "timezone", "min", "max", "allowed", "identifier", "pii", "attribute",
@@ -65,6 +69,15 @@ class RegistryDefaults:
     timezone: str = "Asia/Tokyo"
     encoding: str = "utf-8"
     currencies: tuple[str, ...] = ("JPY", "USD", "EUR")
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """How landing files arrive: the first day a daily file may carry, and how long a file must
+    stay unchanged before the landing sensor picks it up (a file still being copied is not read)."""
+
+    partitions_start: date = date(2024, 1, 1)
+    settle_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,13 @@ class SourceSpec:
     record_id: tuple[str, ...]
     touchpoint: TouchpointSpec
     fields: tuple[FieldSpec, ...]
+    # "day": an append-only event stream, one landing file per day (<YYYY-MM-DD>...<ext>) and a
+    # Dagster daily partition per day; None: a snapshot re-read whole on every run.
+    partitioned_by: str | None = None
+
+    @property
+    def partitioned(self) -> bool:
+        return self.partitioned_by is not None
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -133,6 +153,11 @@ class Registry:
     path: Path
     defaults: RegistryDefaults
     sources: dict[str, SourceSpec]
+    arrival: Arrival = Arrival()
+
+    @property
+    def partitioned_sources(self) -> list[str]:
+        return [name for name, spec in self.sources.items() if spec.partitioned]
 
     def source(self, name: str) -> SourceSpec:
         try:
@@ -155,15 +180,16 @@ def parse_registry(document: Any, path: Path | str = "<registry>") -> Registry:
     path = Path(path)
     where = _Where(str(path))
     _expect(isinstance(document, dict), where, "the document must be a mapping with `defaults` and `sources`")
-    _check_keys(document, {"defaults", "sources"}, where)
+    _check_keys(document, {"defaults", "arrival", "sources"}, where)
     defaults = _parse_defaults(document.get("defaults") or {}, where.at("defaults"))
+    arrival = _parse_arrival(document.get("arrival") or {}, where.at("arrival"))
     sources_doc = document.get("sources")
     _expect(isinstance(sources_doc, dict) and sources_doc, where.at("sources"), "must map source names to specs")
     sources = {
         name: _parse_source(name, spec, defaults, where.at(f"sources.{name}"))
         for name, spec in sources_doc.items()
     }
-    return Registry(path=path, defaults=defaults, sources=sources)
+    return Registry(path=path, defaults=defaults, sources=sources, arrival=arrival)
 
 
 class _Where:
@@ -236,6 +262,26 @@ def _parse_defaults(doc: Any, where: _Where) -> RegistryDefaults:
     )
 
 
+def _parse_arrival(doc: Any, where: _Where) -> Arrival:
+    _expect(isinstance(doc, dict), where, "must be a mapping")
+    _check_keys(doc, _ARRIVAL_KEYS, where)
+    base = Arrival()
+    start = doc.get("partitions_start", base.partitions_start)
+    if isinstance(start, str):
+        try:
+            start = date.fromisoformat(start)
+        except ValueError:
+            raise where.at("partitions_start").error(f"{start!r} is not a date (YYYY-MM-DD)") from None
+    _expect(isinstance(start, date), where.at("partitions_start"), "must be a date (YYYY-MM-DD)")
+    settle = doc.get("settle_seconds", base.settle_seconds)
+    _expect(
+        isinstance(settle, (int, float)) and not isinstance(settle, bool) and settle >= 0,
+        where.at("settle_seconds"),
+        "must be a number of seconds >= 0",
+    )
+    return Arrival(partitions_start=start, settle_seconds=float(settle))
+
+
 def _parse_source(name: Any, doc: Any, defaults: RegistryDefaults, where: _Where) -> SourceSpec:
     _expect(isinstance(name, str) and bool(_NAME_RE.match(name)), where, "source names must be snake_case")
     _expect(isinstance(doc, dict), where, "must be a mapping")
@@ -280,6 +326,11 @@ def _parse_source(name: Any, doc: Any, defaults: RegistryDefaults, where: _Where
         record_id=tuple(record_id),
         touchpoint=_parse_touchpoint(doc["touchpoint"], declared, where.at("touchpoint")),
         fields=fields,
+        partitioned_by=(
+            _one_of(doc["partitioned_by"], PARTITION_GRAINS, where.at("partitioned_by"), "partition grain")
+            if doc.get("partitioned_by") is not None
+            else None
+        ),
     )
 
 

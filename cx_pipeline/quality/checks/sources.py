@@ -74,6 +74,10 @@ def schema_drift(spec: SourceSpec, params: SchemaDriftParams, ctx: CheckContext)
     findings, rows = [], []
     for path in landing_files(spec, ctx.paths):
         columns = landing_columns(path, spec)
+        if not columns and spec.format == "ndjson":
+            # NDJSON has no header: a file without a record (a day with no events) has no columns to compare
+            findings.append(Finding(subject=_relative(ctx, path), value=0.0, limit=0.0, note="no records"))
+            continue
         missing = [c for c in declared if c not in columns]
         new = [c for c in columns if c not in declared]
         drift = len(missing) + (0 if params.allow_new_columns else len(new))

@@ -24,11 +24,18 @@ record_rule_candidates as (
 -- the highest-priority rule (first in identity.yml) that linked the record
 record_rules as (
     select source, source_record_id, match_rule
-    from record_rule_candidates
-    qualify row_number() over (
-        partition by source, source_record_id
-        order by rule_priority, match_rule
-    ) = 1
+    from (
+        select
+            source,
+            source_record_id,
+            match_rule,
+            row_number() over (
+                partition by source, source_record_id
+                order by rule_priority, match_rule
+            ) as rule_rank
+        from record_rule_candidates
+    ) as ranked
+    where rule_rank = 1
 ),
 
 final as (

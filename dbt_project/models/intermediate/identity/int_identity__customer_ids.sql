@@ -12,7 +12,7 @@
 {{ config(
     materialized='incremental',
     unique_key=['source', 'source_record_id'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=history_incremental_strategy(),
 ) }}
 
 with components as (
@@ -35,9 +35,9 @@ previous as (
     from {{ this }}
     {%- else %}
     select
-        cast(null as varchar) as source,
-        cast(null as varchar) as source_record_id,
-        cast(null as varchar) as previous_customer_id
+        cast(null as {{ string_type() }}) as source,
+        cast(null as {{ string_type() }}) as source_record_id,
+        cast(null as {{ string_type() }}) as previous_customer_id
     where false
     {%- endif %}
 ),
@@ -63,17 +63,30 @@ overlap as (
 ),
 
 heirs as (
-    select * from overlap
-    qualify row_number() over (
-        partition by previous_customer_id order by shared_records desc, component_id
-    ) = 1
+    select component_id, previous_customer_id, shared_records
+    from (
+        select
+            overlap.*,
+            row_number() over (
+                partition by previous_customer_id order by shared_records desc, component_id
+            ) as heir_rank
+        from overlap
+    ) as ranked
+    where heir_rank = 1
 ),
 
 kept_ids as (
-    select component_id, previous_customer_id as customer_id from heirs
-    qualify row_number() over (
-        partition by component_id order by shared_records desc, previous_customer_id
-    ) = 1
+    select component_id, customer_id
+    from (
+        select
+            component_id,
+            previous_customer_id as customer_id,
+            row_number() over (
+                partition by component_id order by shared_records desc, previous_customer_id
+            ) as kept_rank
+        from heirs
+    ) as ranked
+    where kept_rank = 1
 ),
 
 component_ids as (
@@ -99,7 +112,7 @@ final as (
         component_ids.customer_id,
         assigned_before.previous_customer_id,
         {{ sql_literal(var('cx_run_id', invocation_id)) }} as run_id,
-        cast(current_timestamp as timestamp with time zone) as assigned_at
+        cast(current_timestamp as {{ timestamp_tz_type() }}) as assigned_at
     from assigned_before
     inner join component_ids on component_ids.component_id = assigned_before.component_id
 )

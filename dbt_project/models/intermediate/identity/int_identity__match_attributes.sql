@@ -44,8 +44,8 @@ record_values as (
     {%- endfor %}
     {%- if not rules.match_attributes %}
     select
-        cast(null as varchar) as source, cast(null as varchar) as source_record_id,
-        cast(null as varchar) as match_attribute, cast(null as varchar) as match_value
+        cast(null as {{ string_type() }}) as source, cast(null as {{ string_type() }}) as source_record_id,
+        cast(null as {{ string_type() }}) as match_attribute, cast(null as {{ string_type() }}) as match_value
     where false
     {%- endif %}
 ),

@@ -29,9 +29,9 @@ record_keys as (
     {%- endfor %}
     {%- if not exact_rules %}
     select
-        cast(null as varchar) as source, cast(null as varchar) as source_record_id,
-        cast(null as integer) as rule_priority, cast(null as varchar) as match_rule,
-        cast(null as varchar) as match_key
+        cast(null as {{ string_type() }}) as source, cast(null as {{ string_type() }}) as source_record_id,
+        cast(null as integer) as rule_priority, cast(null as {{ string_type() }}) as match_rule,
+        cast(null as {{ string_type() }}) as match_key
     where false
     {%- endif %}
 ),

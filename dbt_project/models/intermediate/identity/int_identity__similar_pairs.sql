@@ -105,9 +105,9 @@ final as (
     {%- endfor %}
     {%- if not similar_rules %}
     select
-        cast(null as varchar) as source_a, cast(null as varchar) as source_record_id_a,
-        cast(null as varchar) as source_b, cast(null as varchar) as source_record_id_b,
-        cast(null as integer) as rule_priority, cast(null as varchar) as match_rule,
+        cast(null as {{ string_type() }}) as source_a, cast(null as {{ string_type() }}) as source_record_id_a,
+        cast(null as {{ string_type() }}) as source_b, cast(null as {{ string_type() }}) as source_record_id_b,
+        cast(null as integer) as rule_priority, cast(null as {{ string_type() }}) as match_rule,
         cast(null as double) as similarity
     where false
     {%- endif %}
