@@ -46,6 +46,7 @@ from rich.table import Table
 from cx_pipeline.environment import prepare_environment
 from cx_pipeline.ingest.registry import SourceSpec, load_registry
 from cx_pipeline.lib.rss import RssSampler
+from cx_pipeline.lib.sql import sql_literal
 from cx_pipeline.paths import DataPaths, data_paths
 
 SAMPLE_INTERVAL_S = 0.1
@@ -226,7 +227,7 @@ def _sql_list(files: list[Path]) -> str:
 def _scan(spec: SourceSpec, files: list[Path]) -> str:
     """Read every file of a source as raw as DuckDB allows; unreadable rows are skipped."""
     if spec.format == "csv":
-        encoding = "" if spec.encoding.lower().replace("_", "-") == "utf-8" else f", encoding='{spec.encoding}'"
+        encoding = "" if spec.encoding.lower().replace("_", "-") == "utf-8" else f", encoding={sql_literal(spec.encoding)}"
         return f"read_csv({_sql_list(files)}, all_varchar=true, ignore_errors=true, union_by_name=true{encoding})"
     if spec.format == "ndjson":
         return f"read_json({_sql_list(files)}, format='newline_delimited', ignore_errors=true, union_by_name=true)"

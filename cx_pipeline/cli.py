@@ -23,6 +23,8 @@ from cx_pipeline.ingest.readers import LandingFileError
 from cx_pipeline.ingest.registry import RegistryError
 from cx_pipeline.paths import PROJECT_ROOT, DataPaths, data_paths, venv_executable
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
 console = Console()
 
 
@@ -314,6 +316,52 @@ def rollback(
 
 
 @app.command()
+def erase(
+    requests: Annotated[
+        Path | None,
+        typer.Option("--requests", help="Request file (default: data/privacy/erasure_requests.csv).", show_default=False),
+    ] = None,
+    run_after: Annotated[
+        bool, typer.Option("--run/--no-run", help="Rebuild and publish after erasing (the working marts are dropped).")
+    ] = True,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Erase the people named in the request file from everything the pipeline built and keep them
+    out (docs/privacy.md); the audit log is data/privacy/erasure_log.jsonl."""
+    from cx_pipeline.privacy.erasure import ErasureError, requests_path
+    from cx_pipeline.privacy.erasure import erase as erase_people
+    from cx_pipeline.privacy.pseudonym import PseudonymKeyError, environment_key
+
+    paths = _paths(data_dir)
+    source = requests or requests_path(paths)
+    try:
+        with console.status(f"Erasing the people requested in {source} ..."):
+            report = erase_people(paths, environment_key(paths), source)
+    except (ErasureError, PseudonymKeyError) as error:
+        console.print(f"[red]Nothing erased:[/red] {error}", markup=False)
+        raise typer.Exit(1) from None
+    if report is None:
+        console.print(f"No erasure request in {source}; nothing to do.")
+        return
+    console.print(
+        f"Erased {report.customers} customer(s) for {report.requests} request(s): "
+        f"{sum(report.records_by_source.values()):,} records, {sum(report.identifiers_by_type.values())} identifiers "
+        f"suppressed ({report.identifiers_kept_shared} shared with others kept), "
+        f"{sum(report.published_rows_removed.values()):,} rows out of {len(report.published_rows_removed)} published version(s)"
+    )
+    if report.unresolved_request_rows:
+        console.print(
+            f"[yellow]Request rows {report.unresolved_request_rows} matched no customer[/yellow] (an unknown or shared "
+            f"identifier): what they name is suppressed from now on; check them, or ask again by customer_id."
+        )
+    console.print(f"Audit log: {paths.root / 'privacy' / 'erasure_log.jsonl'}")
+    if run_after:
+        if not _execute_job("cx_full_run", paths):
+            raise typer.Exit(1)
+        _print_published(paths)
+
+
+@app.command()
 def suite(
     source: Annotated[str, typer.Argument(help="Registry source to write a starting GX suite for.")],
     force: Annotated[bool, typer.Option(help="Overwrite an existing suite file.")] = False,
@@ -343,6 +391,12 @@ def ui(
 ) -> None:
     """Start the Dagster UI (dagster dev) on 127.0.0.1."""
     _paths(data_dir)
+    if host not in LOOPBACK_HOSTS:
+        # The UI can launch runs, wipe assets and read every check's sample rows: it has no login.
+        console.print(
+            f"[yellow]The UI will listen on {host}: anyone who reaches it can run and change the pipeline.[/yellow] "
+            "Put an authenticating proxy in front, or serve `dagster-webserver --read-only`; see README, Privacy."
+        )
     args = [venv_executable("dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)]
     os.chdir(PROJECT_ROOT)
     os.execv(args[0], args)

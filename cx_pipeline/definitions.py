@@ -22,7 +22,7 @@ from cx_pipeline.defs.report import (
     report_after_success,
     report_job,
 )
-from cx_pipeline.defs.resources import AlertsResource, CxDataResource
+from cx_pipeline.defs.resources import AlertsResource, CxDataResource, PrivacyResource
 from cx_pipeline.defs.schedules import daily_run_schedule
 from cx_pipeline.operations import load_operations_settings
 from cx_pipeline.paths import venv_executable
@@ -58,6 +58,7 @@ defs = dg.Definitions.merge(
             "dbt": DbtCliResource(project_dir=cx_dbt_project, dbt_executable=venv_executable("dbt")),
             "cx_data": CxDataResource(),
             "alerts": AlertsResource(),
+            "privacy": PrivacyResource(),
         },
         # Spawning a process per step costs ~3 s here and our steps are few and short.
         executor=dg.in_process_executor,

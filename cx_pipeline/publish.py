@@ -16,7 +16,7 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -225,3 +225,74 @@ def rollback(paths: DataPaths, to: str | None = None) -> dict[str, Any]:
         }
         _swap_into_place(paths, staged, live, token)
     return live
+
+
+# --- rewriting kept versions (erasure) ---------------------------------------------------------
+
+
+def rewrite_published(
+    paths: DataPaths, prepare: Callable[[duckdb.DuckDBPyConnection], None], condition: Callable[[list[str]], str | None]
+) -> dict[str, int]:
+    """Delete rows from every kept version and the live files: for each table, `condition(columns)`
+    is an SQL condition on the rows to delete (None keeps the table whole); `prepare(con)` sets up
+    what it needs (functions, registered tables). Each version's database is written anew (so no
+    deleted value survives in a free block) and its Parquet files rewritten from it; the live
+    version is then swapped in again from its rewritten copy, atomically. Returns rows removed per
+    version. Manifests keep their history and gain an `erasures` entry."""
+    removed: dict[str, int] = {}
+    with _publish_lock(paths):
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for version in list_versions(paths):
+            removed[version] = _rewrite_folder(paths.versions / version, prepare, condition, now)
+        current = current_version(paths)
+        live = read_manifest(paths.published)
+        if live is None:
+            return removed
+        token = f"erase.{os.getpid()}"
+        if current in removed:
+            kept = read_manifest(paths.versions / current) or {}
+            marts = list(kept.get("row_counts", {}))
+            staged = _stage_copies(paths.versions / current, paths.published, [DATABASE, *(f"{m}.parquet" for m in marts)], token)
+            _swap_into_place(paths, staged, {**live, "row_counts": kept["row_counts"], "erasures": kept["erasures"]}, token)
+        else:  # a live version no longer kept: rewrite the live files themselves
+            removed["live"] = _rewrite_folder(paths.published, prepare, condition, now)
+    return removed
+
+
+def _rewrite_folder(folder: Path, prepare, condition, when: str) -> int:
+    manifest = read_manifest(folder) or {}
+    marts = list(manifest.get("row_counts", {}))
+    fresh = folder / f".{DATABASE}.erase{TEMPORARY_SUFFIX}"
+    fresh.unlink(missing_ok=True)
+    counts, removed = {}, 0
+    with duckdb.connect() as con:
+        prepare(con)
+        con.execute(f"attach {_sql_string(folder / DATABASE)} as old (read_only)")
+        con.execute(f"attach {_sql_string(fresh)} as pub (storage_version {_sql_string(PUBLISHED_STORAGE_VERSION)})")
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'old' and schema_name = 'main' order by 1"
+        ).fetchall()]
+        for table in tables:
+            columns = [r[0] for r in con.execute(
+                "select column_name from duckdb_columns() where database_name = 'old' and schema_name = 'main' "
+                "and table_name = ? order by column_index", [table]
+            ).fetchall()]
+            where = condition(columns)
+            keep = f" where not coalesce({where}, false)" if where else ""
+            con.execute(f"create table pub.main.{_quote(table)} as select * from old.main.{_quote(table)}{keep}")
+            counts[table] = con.execute(f"select count(*) from pub.main.{_quote(table)}").fetchall()[0][0]
+            removed += con.execute(f"select count(*) from old.main.{_quote(table)}").fetchall()[0][0] - counts[table]
+        for mart in marts:
+            staged = folder / f".{mart}.parquet.erase{TEMPORARY_SUFFIX}"
+            con.execute(f"copy pub.main.{_quote(mart)} to {_sql_string(staged)} (format parquet)")
+        con.execute("detach pub")
+        con.execute("detach old")
+    fresh.replace(folder / DATABASE)
+    for mart in marts:
+        (folder / f".{mart}.parquet.erase{TEMPORARY_SUFFIX}").replace(folder / f"{mart}.parquet")
+    manifest["row_counts"] = {mart: counts.get(mart, 0) for mart in marts}
+    manifest["erasures"] = [*manifest.get("erasures", []), {"erased_at": when, "rows_removed": removed}]
+    staged_manifest = folder / f".{MANIFEST}.erase{TEMPORARY_SUFFIX}"
+    staged_manifest.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    staged_manifest.replace(folder / MANIFEST)
+    return removed

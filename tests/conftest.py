@@ -13,6 +13,9 @@ from cx_pipeline.paths import DATA_DIR_ENV, DataPaths, data_paths
 
 E2E_PEOPLE = 400
 E2E_SEED = 7
+# The pseudonymisation key of every test run (cx_pipeline/config/privacy.yml: key_env): tests never
+# depend on a local key file, and CI (which refuses one) runs them as they run here.
+TEST_PSEUDONYM_KEY = "test-only-pseudonym-key-0123456789abcdef"
 
 
 @dataclass
@@ -36,6 +39,7 @@ def _isolate(mp: pytest.MonkeyPatch, root: Path) -> None:
             mp.delenv(name, raising=False)
     mp.setenv(DATA_DIR_ENV, str(root))
     mp.delenv("DAGSTER_HOME", raising=False)
+    mp.setenv("CX_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
 
 
 @pytest.fixture

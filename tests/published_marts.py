@@ -9,4 +9,6 @@ PUBLISHED_MARTS = {
     "lifecycle_funnel", "cx_kpis",
     # silos
     "source_link_rates", "channel_department_coverage", "siloed_customers", "customer_consistency",
+    # privacy
+    "customer_consent",
 }  # fmt: skip

@@ -81,6 +81,14 @@ def test_every_quality_check_is_blocking_so_publish_waits_for_all_of_them():
         assert checks == {"gx_suite", "schema_drift", "row_reconciliation", "quarantine_rate", "freshness"}
 
 
+def test_every_published_mart_is_scanned_for_raw_emails_and_phones_before_publishing():
+    from cx_pipeline.defs.dbt import mart_model_names
+
+    graph = _graph()
+    scanned = {key.asset_key.path[-1] for key in graph.asset_check_keys if key.name == "pii_scan"}
+    assert scanned == set(mart_model_names())
+
+
 def test_failed_runs_have_a_sensor_running_by_default():
     sensor = defs.resolve_sensor_def("run_failure_alerts")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING

@@ -5,6 +5,7 @@ published marts untouched."""
 from __future__ import annotations
 
 import json
+import re
 
 import dagster as dg
 import polars as pl
@@ -85,10 +86,9 @@ def test_a_silo_in_the_landing_data_fails_the_run_alerts_and_leaves_published_un
     assert published_digests(paths) == before
     refusal = read_alerts(paths.alerts)[-1]
     assert refusal["kind"] == "run_failed" and refusal["job"] == "publish_job"
-    # The silo also leaves orders' buyers looking like product users without a purchase, which
-    # use_before_purchase blocks on as well: the refusal names every blocking check, link_rate first.
-    assert "publishing refused" in refusal["title"]
-    assert any(f.startswith("link_rate on marts/customer_identity_links") for f in refusal["failing"])
+    # orders without their join keys are a silo to link_rate and, as customers using the product
+    # without a recorded purchase, to use_before_purchase too: at least link_rate refuses
+    assert re.search(r"publishing refused: \d+ blocking check\(s\) did not pass$", refusal["title"])
     assert refusal["runbook"] == "docs/runbooks/link_rate.md" and refusal["check"] == "link_rate"
 
 

@@ -19,13 +19,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_as
 from cx_pipeline.alerting import Alert
 from cx_pipeline.dbt_project import cx_dbt_project
 from cx_pipeline.defs.key_figures import KEY_FIGURES
-from cx_pipeline.defs.resources import AlertsResource, CxDataResource
+from cx_pipeline.defs.resources import AlertsResource, CxDataResource, PrivacyResource
 from cx_pipeline.identity.rules import load_identity_rules
 from cx_pipeline.identity.survivorship import load_survivorship
 from cx_pipeline.ingest.registry import load_registry
 from cx_pipeline.lib.table_metadata import table_metadata
 from cx_pipeline.lifecycle.rules import load_lifecycle_rules
 from cx_pipeline.operations import load_operations_settings
+from cx_pipeline.privacy.settings import load_privacy_settings
 from cx_pipeline.quality.runbooks import RunbookLink, dbt_test_runbook
 from cx_pipeline.quality.settings import load_quality_settings
 
@@ -40,6 +41,8 @@ GROUP_BY_DBT_FOLDER = {
     "models/marts/lifecycle": LIFECYCLE_GROUP,
     "seeds/lifecycle": LIFECYCLE_GROUP,
     "snapshots/lifecycle": LIFECYCLE_GROUP,
+    "models/intermediate/privacy": "privacy",
+    "models/marts/privacy": "privacy",
 }
 MARTS_FOLDER = "marts"
 DBT_UNIQUE_ID = "dagster_dbt/unique_id"  # where dagster-dbt keeps a check's dbt test id
@@ -93,12 +96,13 @@ class CxDbtTranslator(DagsterDbtTranslator):
 
 
 def dbt_rule_vars() -> dict[str, Any]:
-    """The tunable rules dbt renders its SQL from: cx_pipeline/config/{identity,survivorship,lifecycle}.yml."""
+    """The tunable rules dbt renders its SQL from: cx_pipeline/config/{identity,survivorship,lifecycle,privacy}.yml."""
     registry = load_registry()
     return {
         **load_identity_rules(registry=registry).dbt_vars(),
         **load_survivorship(registry=registry).dbt_vars(),
         **load_lifecycle_rules(registry=registry).dbt_vars(),
+        **load_privacy_settings(registry=registry).dbt_vars(),
     }
 
 
@@ -131,9 +135,16 @@ def mart_asset_keys() -> list[dg.AssetKey]:
     dagster_dbt_translator=CxDbtTranslator(),
 )
 def cx_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, cx_data: CxDataResource, alerts: AlertsResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    cx_data: CxDataResource,
+    alerts: AlertsResource,
+    privacy: PrivacyResource,
 ):
     paths = cx_data.export_for_dbt()
+    # The marts pseudonymise emails and phones (dbt_project/macros/privacy): no key, no build. The
+    # dbt process reads the same key itself (cx_pipeline/privacy/dbt_plugin.py); it never reaches SQL.
+    privacy.key(paths)
     # dbt's run artifacts (run_results.json, logs) go to the data folder, one folder per run.
     target = paths.dbt_runs / context.run_id
     runbooks = dbt_check_runbooks()

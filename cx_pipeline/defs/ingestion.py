@@ -14,10 +14,10 @@ import warnings
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 
-from cx_pipeline.defs.resources import CxDataResource
+from cx_pipeline.defs.resources import CxDataResource, PrivacyResource
 from cx_pipeline.ingest.ingest import IngestResult, ingest_source
+from cx_pipeline.ingest.outputs import write_union
 from cx_pipeline.ingest.registry import Registry, SourceSpec, load_registry
 from cx_pipeline.lib.code_version import code_version
 from cx_pipeline.lib.metadata import markdown_counts, markdown_preview
@@ -75,6 +75,9 @@ def _ingest_metadata(result: IngestResult) -> dict:
         "rows_in": result.rows_in,
         "rows_accepted": result.rows_accepted,
         "rows_quarantined": result.rows_quarantined,
+        # rows of erased people, dropped by the suppression list (docs/privacy.md)
+        "rows_suppressed": result.rows_suppressed,
+        "suppressed_by_identifier": markdown_counts(result.suppressed_by_identifier, "matched on"),
         "quarantine_rate": round(result.rows_quarantined / result.rows_in, 4) if result.rows_in else 0.0,
         "quarantined_by_reason": markdown_counts(result.quarantined_by_reason, "reason"),
         "identifiers_by_type": markdown_counts(result.identifiers_by_type, "identifier type", "values"),
@@ -118,16 +121,19 @@ def _ingestion_asset(spec: SourceSpec, registry: Registry) -> dg.AssetsDefinitio
         # a backfill of many days is one run: the days are read in order, then combined once
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
     )
-    def _ingest(context: dg.AssetExecutionContext, cx_data: CxDataResource) -> dg.MaterializeResult:
+    def _ingest(
+        context: dg.AssetExecutionContext, cx_data: CxDataResource, privacy: PrivacyResource
+    ) -> dg.MaterializeResult:
+        paths = cx_data.paths()
         days = partition_days(context) if partitioned else None
-        result = ingest_source(spec, registry.defaults, cx_data.paths(), days=days)
-        # Nothing is dropped silently: every row read is either accepted or quarantined.
-        if result.rows_in != result.rows_accepted + result.rows_quarantined:
+        result = ingest_source(spec, registry.defaults, paths, days=days, suppression=privacy.suppression(paths))
+        # Nothing is dropped silently: every row read is accepted, quarantined or suppressed (erased).
+        if result.rows_in != result.rows_accepted + result.rows_quarantined + result.rows_suppressed:
             raise dg.Failure(f"{spec.name}: {result.rows_in} rows in but {result.rows_accepted} accepted "
-                             f"+ {result.rows_quarantined} quarantined")
+                             f"+ {result.rows_quarantined} quarantined + {result.rows_suppressed} suppressed")
         context.log.info(
             f"{spec.name}{_days_label(days)}: {result.rows_in:,} rows in, {result.rows_accepted:,} accepted, "
-            f"{result.rows_quarantined:,} quarantined"
+            f"{result.rows_quarantined:,} quarantined, {result.rows_suppressed:,} suppressed (erased people)"
         )
         context.log_event(_landing_observation(spec, result))
         return dg.MaterializeResult(metadata=_ingest_metadata(result))
@@ -162,13 +168,8 @@ def _registry_union_asset(registry: Registry) -> dg.AssetsDefinition:
         paths = cx_data.paths()
         preview_rows = load_operations_settings().asset_metadata.preview_rows
         for table in REGISTRY_UNION_TABLES:
-            parts = {s: paths.ingested_dir(s) / f"{table}.parquet" for s in sources}
+            counts = write_union(paths.ingested, table, sources)
             target = paths.ingested / f"{table}.parquet"
-            staging = target.with_suffix(".parquet.tmp")
-            pl.scan_parquet(list(parts.values())).sink_parquet(staging)
-            staging.replace(target)
-            # each part's row count is in its parquet footer: no second pass over the union
-            counts = {s: pl.scan_parquet(part).select(pl.len()).collect().item() for s, part in parts.items()}
             yield dg.MaterializeResult(
                 asset_key=ingested_key(table),
                 metadata={

@@ -2,7 +2,8 @@
 
 - per source, on `ingested/<source>`: gx_suite, schema_drift, row_reconciliation,
   quarantine_rate, freshness (one multi-asset check per kind, one result per source);
-- per mart, on `marts/<mart>`: gx_suite, read from the working database;
+- per mart, on `marts/<mart>`: gx_suite, read from the working database, and the mart checks
+  (pii_scan);
 - the warehouse checks of cx_pipeline/quality/checks, each on its mart.
 
 Every check is declared blocking, so the publish step waits for all of them; its severity in
@@ -24,10 +25,18 @@ from cx_pipeline.defs.ingestion import ingested_key
 from cx_pipeline.defs.resources import AlertsResource, CxDataResource
 from cx_pipeline.ingest.registry import Registry, load_registry
 from cx_pipeline.lib.metadata import markdown_preview
+from cx_pipeline.lib.sql import sql_identifier, sql_relation
 from cx_pipeline.paths import DataPaths
 from cx_pipeline.quality.base import Finding, Measurement, format_value
-from cx_pipeline.quality.catalog import CheckContext, SourceCheck, WarehouseCheck, source_checks, warehouse_checks
-from cx_pipeline.lib.sql import sql_identifier
+from cx_pipeline.quality.catalog import (
+    CheckContext,
+    MartCheck,
+    SourceCheck,
+    WarehouseCheck,
+    mart_checks,
+    source_checks,
+    warehouse_checks,
+)
 from cx_pipeline.quality.expectations import load_suite, mart_suite_path, suite_columns, validate_frame
 from cx_pipeline.quality.results import write_results
 from cx_pipeline.quality.runbooks import RunbookLink, runbook
@@ -217,9 +226,9 @@ def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings
             columns = suite_columns(suite)
             selected = "*" if columns is None else ", ".join(sql_identifier(c) for c in columns)
             with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
-                frame = con.sql(f"select {selected} from marts.{sql_identifier(mart)}").pl()
+                frame = con.sql(f"select {selected} from {sql_relation('marts', mart)}").pl()
             measurement = validate_frame(frame, suite, path)
-            measurement.query = f'select * from marts."{mart}" limit 100  -- in {ctx.paths.warehouse}'
+            measurement.query = f"select * from {sql_relation('marts', mart)} limit 100  -- in {ctx.paths.warehouse}"
             return measurement
 
         for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
@@ -227,6 +236,42 @@ def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings
             yield report(
                 context,
                 check=GX_SUITE,
+                asset_key=key.asset_key,
+                measurement=measurement,
+                settings=settings,
+                paths=ctx.paths,
+                alerts=alerts,
+            )
+
+    return _run
+
+
+def _mart_checks(check: MartCheck, marts: list[str], registry: Registry, settings: QualitySettings):
+    specs = [
+        dg.AssetCheckSpec(
+            check.name,
+            asset=mart_key(mart),
+            description=check.description,
+            blocking=True,
+            metadata=_spec_metadata(check.name, settings),
+        )
+        for mart in marts
+    ]
+
+    @dg.multi_asset_check(specs=specs, can_subset=True, name=f"{check.name}__marts")
+    def _run(context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource):
+        settings, ctx = _context(cx_data, registry)
+        params = settings.params(check.name)
+
+        def measure(mart: str) -> Measurement:
+            with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
+                return check.measure(con, mart, params, ctx)
+
+        for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
+            measurement = _measure_safely(lambda: measure(key.asset_key.path[-1]))
+            yield report(
+                context,
+                check=check.name,
                 asset_key=key.asset_key,
                 measurement=measurement,
                 settings=settings,
@@ -278,6 +323,7 @@ def build_quality_checks(registry: Registry | None = None) -> list[dg.AssetCheck
     return (
         [_source_checks(check, registry, settings) for check in source_checks().values()]
         + [_mart_suites(mart_model_names(), registry, settings)]
+        + [_mart_checks(check, mart_model_names(), registry, settings) for check in mart_checks().values()]
         + [_warehouse_check(check, registry, settings) for check in warehouse_checks().values()]
     )
 

@@ -51,3 +51,22 @@ class AlertsResource(dg.ConfigurableResource):
             slack_channel=dg.EnvVar(self.slack_channel_env).get_value(),
             slack_api_url=dg.EnvVar(self.slack_api_url_env).get_value(),
         )
+
+
+class PrivacyResource(dg.ConfigurableResource):
+    """The pseudonymisation key (cx_pipeline/config/privacy.yml: pseudonymisation), read with
+    dg.EnvVar when a step needs it: the suppression list's hashes are keyed with it. The key is a
+    secret: never logged, never put in metadata."""
+
+    def key(self, paths: DataPaths) -> bytes:
+        from cx_pipeline.privacy.pseudonym import resolve_key
+        from cx_pipeline.privacy.settings import load_privacy_settings
+
+        settings = load_privacy_settings()
+        return resolve_key(paths, dg.EnvVar(settings.key_env).get_value(), settings.key_env, settings.local_key_file)
+
+    def suppression(self, paths: DataPaths):
+        """The suppression list of erased people (empty, and no key asked, when nobody was erased)."""
+        from cx_pipeline.privacy.suppression import load_suppression
+
+        return load_suppression(paths, lambda: self.key(paths))

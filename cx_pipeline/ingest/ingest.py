@@ -2,11 +2,14 @@
 
 Nothing here knows any particular source: the SourceSpec says where the files are, how to
 read them, how to type and check each field, which fields are identifiers and how a row
-becomes a touchpoint. Every record lands in exactly one of accepted or quarantine.
+becomes a touchpoint. Every record lands in exactly one of accepted or quarantine, unless it
+belongs to an erased person (the suppression list, cx_pipeline/privacy/suppression.py): those are
+dropped before either, and counted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +35,7 @@ from cx_pipeline.ingest.readers import ROW, LandingRead, read_landing_file
 from cx_pipeline.ingest.registry import FieldSpec, Registry, RegistryDefaults, SourceSpec
 from cx_pipeline.ingest.validate import DETAIL, FIELD, REASON, check_records, value_column
 from cx_pipeline.paths import DataPaths
+from cx_pipeline.privacy.suppression import EMAIL_IN_TEXT, RECORD, SuppressedCounts, Suppression
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,8 @@ class IngestResult:
     rows_in: int = 0  # records read (blank lines excluded, see empty_records_skipped)
     rows_accepted: int = 0
     rows_quarantined: int = 0
+    rows_suppressed: int = 0  # rows of erased people (the suppression list): neither accepted nor quarantined
+    suppressed_by_identifier: dict[str, int] = field(default_factory=dict)
     empty_records_skipped: int = 0  # blank lines / rows without any value: not records
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     identifiers_by_type: dict[str, int] = field(default_factory=dict)
@@ -64,30 +70,42 @@ def landing_files(spec: SourceSpec, paths: DataPaths) -> list[Path]:
     return sorted((p for p in landing.glob(spec.path) if p.is_file()), key=lambda p: p.relative_to(landing).as_posix())
 
 
-def ingest_all(registry: Registry, paths: DataPaths, sources: list[str] | None = None) -> dict[str, IngestResult]:
+def ingest_all(
+    registry: Registry, paths: DataPaths, sources: list[str] | None = None, suppression: Suppression | None = None
+) -> dict[str, IngestResult]:
     names = sources if sources is not None else list(registry.sources)
-    return {name: ingest_source(registry.source(name), registry.defaults, paths) for name in names}
+    return {
+        name: ingest_source(registry.source(name), registry.defaults, paths, suppression=suppression) for name in names
+    }
 
 
 def ingest_source(
-    spec: SourceSpec, registry_defaults: RegistryDefaults, paths: DataPaths, days: Sequence[str] | None = None
+    spec: SourceSpec,
+    registry_defaults: RegistryDefaults,
+    paths: DataPaths,
+    days: Sequence[str] | None = None,
+    suppression: Suppression | None = None,
 ) -> IngestResult:
     """Ingest a source's landing files into ingested/<source>/.
 
     A partitioned source (`partitioned_by: day`) is ingested day by day: `days` names the days to
     (re-)ingest, None every day that has landing files (a day whose files are gone is dropped).
-    The result counts the rows of the files read in this call.
+    The result counts the rows of the files read in this call. Rows of erased people
+    (`suppression`) are dropped before accept or quarantine, and counted.
     """
+    suppression = suppression or Suppression()
     files = landing_files(spec, paths)
     if not files:
         log.warning("%s: no files match %s", spec.name, paths.landing_dir(spec.name) / spec.path)
     tally = _Tally(IngestResult(source=spec.name))
     if spec.partitioned:
-        first_read = _ingest_days(spec, registry_defaults, paths, files, days, tally)
+        first_read = _ingest_days(spec, registry_defaults, paths, files, days, tally, suppression)
     elif days is not None:
         raise ValueError(f"source {spec.name!r} is not partitioned: it has no days to ingest")
     else:
-        first_read = _ingest_files(spec, registry_defaults, paths, files, paths.ingested_dir(spec.name), SeenRecordIds(), tally)
+        first_read = _ingest_files(
+            spec, registry_defaults, paths, files, paths.ingested_dir(spec.name), SeenRecordIds(), tally, suppression
+        )
     result = tally.result()
     result.outputs = OutputWriter.final_paths(paths.ingested_dir(spec.name))
     result.preview = pl.read_parquet(first_read or result.outputs[ACCEPTED], n_rows=PREVIEW_ROWS)
@@ -101,6 +119,7 @@ class _Tally:
         self._result = result
         self.reasons: Counter[str] = Counter()
         self.identifiers: Counter[str] = Counter()
+        self.suppressed = SuppressedCounts()
 
     def add(self, chunk: _ChunkOutcome) -> None:
         r = self._result
@@ -108,6 +127,8 @@ class _Tally:
         r.rows_accepted += chunk.accepted.height
         r.rows_quarantined += chunk.quarantine.height
         r.empty_records_skipped += chunk.empty_records
+        for reason, rows in chunk.suppressed.items():
+            self.suppressed.add(reason, rows)
         self.reasons.update(dict(chunk.quarantine["reason"].value_counts().iter_rows()))
         self.identifiers.update(dict(chunk.identifiers["identifier_type"].value_counts().iter_rows()))
 
@@ -116,12 +137,14 @@ class _Tally:
 
     def check(self) -> None:
         r = self._result
-        if r.rows_in != r.rows_accepted + r.rows_quarantined:
-            raise IngestAccountingError(f"{r.source}: {r.rows_in} rows in != accepted + quarantined")
+        if r.rows_in != r.rows_accepted + r.rows_quarantined + self.suppressed.rows:
+            raise IngestAccountingError(f"{r.source}: {r.rows_in} rows in != accepted + quarantined + suppressed")
 
     def result(self) -> IngestResult:
         self._result.quarantined_by_reason = dict(self.reasons.most_common())
         self._result.identifiers_by_type = dict(self.identifiers.most_common())
+        self._result.rows_suppressed = self.suppressed.rows
+        self._result.suppressed_by_identifier = dict(self.suppressed.by_identifier)
         return self._result
 
 
@@ -133,15 +156,19 @@ def _ingest_files(
     out_dir: Path,
     seen: SeenRecordIds,
     tally: _Tally,
+    suppression: Suppression,
 ) -> Path:
-    """Read `files` into the five outputs in `out_dir`, swapped in only when all went well;
-    returns the accepted output."""
+    """Read `files` into the five outputs in `out_dir`, swapped in only when all went well, with
+    the counts of suppressed rows beside them; returns the accepted output."""
     writer = OutputWriter(out_dir, spec)
+    suppressed = SuppressedCounts()
     try:
         for path in files:
             tally.file(_relative(path, paths.root))
-            for chunk in _ingest_file(path, spec, registry_defaults, paths, seen):
+            for chunk in _ingest_file(path, spec, registry_defaults, paths, seen, suppression):
                 tally.add(chunk)
+                for reason, rows in chunk.suppressed.items():
+                    suppressed.add(reason, rows)
                 writer.add(ACCEPTED, chunk.accepted)
                 writer.add(QUARANTINE, chunk.quarantine)
                 writer.add(IDENTIFIERS, chunk.identifiers)
@@ -149,7 +176,9 @@ def _ingest_files(
                 writer.add(ATTRIBUTES, chunk.attributes)
             log.info("%s: read %s", spec.name, _relative(path, paths.root))
         tally.check()
-        return writer.publish()[ACCEPTED]
+        accepted = writer.publish()[ACCEPTED]
+        suppressed.write(out_dir)
+        return accepted
     except BaseException:
         writer.discard()
         raise
@@ -162,6 +191,7 @@ def _ingest_days(
     files: list[Path],
     days: Sequence[str] | None,
     tally: _Tally,
+    suppression: Suppression,
 ) -> Path | None:
     """Ingest the wanted days into ingested/<source>/days/<day>/, then stream every day's outputs
     into the source's outputs. Returns the accepted output of the first day read, if any.
@@ -183,20 +213,23 @@ def _ingest_days(
             seen.remember_ingested(day_dir(paths, spec.name, day) / f"{ACCEPTED}.parquet", landing_prefix)
         elif day in by_day:
             accepted = _ingest_files(
-                spec, registry_defaults, paths, by_day[day], day_dir(paths, spec.name, day), seen, tally
+                spec, registry_defaults, paths, by_day[day], day_dir(paths, spec.name, day), seen, tally, suppression
             )
             first_read = first_read or accepted
         else:
             drop_day(paths, spec.name, day)  # its landing files are gone: so are its rows
     combined = OutputWriter(paths.ingested_dir(spec.name), spec)
+    suppressed = SuppressedCounts()
     try:
         for day in ingested_days(paths, spec.name):
             for name, part in OutputWriter.final_paths(day_dir(paths, spec.name, day)).items():
                 combined.add_file(name, part)
+            suppressed.merge(SuppressedCounts.read(day_dir(paths, spec.name, day)))
         combined.publish()
     except BaseException:
         combined.discard()
         raise
+    suppressed.write(paths.ingested_dir(spec.name))  # every day's, as the combined outputs
     return first_read
 
 
@@ -264,32 +297,54 @@ class _ChunkOutcome:
     identifiers: pl.DataFrame
     touchpoints: pl.DataFrame
     attributes: pl.DataFrame
+    suppressed: dict[str, int] = field(default_factory=dict)  # why (identifier type or `record`) -> rows
+
+    @property
+    def rows_suppressed(self) -> int:
+        return sum(self.suppressed.values())
 
 
 def _ingest_file(
-    path: Path, spec: SourceSpec, defaults: RegistryDefaults, paths: DataPaths, seen: SeenRecordIds
+    path: Path,
+    spec: SourceSpec,
+    defaults: RegistryDefaults,
+    paths: DataPaths,
+    seen: SeenRecordIds,
+    suppression: Suppression,
 ) -> Iterator[_ChunkOutcome]:
     source_file = _relative(path, paths.root)  # landing/orders/orders.csv: stored with each row
     label = _relative(path, paths.landing)  # orders/orders.csv: names the file in messages
     for read in read_landing_file(path, spec):
-        outcome = _ingest_chunk(read, spec, defaults, seen, source_file, label)
-        if outcome.rows_in != outcome.accepted.height + outcome.quarantine.height:
+        outcome = _ingest_chunk(read, spec, defaults, seen, source_file, label, suppression)
+        if outcome.rows_in != outcome.accepted.height + outcome.quarantine.height + outcome.rows_suppressed:
             raise IngestAccountingError(
                 f"{label}: {outcome.rows_in} records read but {outcome.accepted.height} accepted"
-                f" + {outcome.quarantine.height} quarantined"
+                f" + {outcome.quarantine.height} quarantined + {outcome.rows_suppressed} suppressed"
             )
         yield outcome
 
 
 def _ingest_chunk(
-    read: LandingRead, spec: SourceSpec, defaults: RegistryDefaults, seen: SeenRecordIds, source_file: str, label: str
+    read: LandingRead,
+    spec: SourceSpec,
+    defaults: RegistryDefaults,
+    seen: SeenRecordIds,
+    source_file: str,
+    label: str,
+    suppression: Suppression | None = None,
 ) -> _ChunkOutcome:
+    rows_in = read.rows_in
+    suppressed: dict[str, int] = {}
+    if suppression is not None and not suppression.empty:
+        read = _without_suppressed_malformed(read, suppression, suppressed)
     problems = [_malformed(read, label)]
     if read.missing_columns:
         problems.append(_missing_columns(read, spec, label))
         accepted = pl.DataFrame(schema=accepted_schema(spec))
     else:
         checked = check_records(read.records, spec, defaults, label)
+        if suppression is not None and not suppression.empty:
+            checked = _without_suppressed(checked, spec, suppression, suppressed)
         problems.append(checked.filter(pl.col(REASON).is_not_null()).select(ROW, REASON, FIELD, DETAIL))
         valid = checked.filter(pl.col(REASON).is_null()).with_columns(_record_id(spec).alias(RECORD_ID))
         marked = seen.mark_duplicates(valid.select(ROW, RECORD_ID), label)
@@ -315,14 +370,49 @@ def _ingest_chunk(
         "raw_record",
     )
     return _ChunkOutcome(
-        rows_in=read.rows_in,
+        rows_in=rows_in,
         empty_records=read.empty_records,
         accepted=accepted,
         quarantine=quarantine,
         identifiers=_identifiers(accepted, spec),
         touchpoints=_touchpoints(accepted, spec),
         attributes=_attributes(accepted, spec),
+        suppressed=suppressed,
     )
+
+
+def _without_suppressed(
+    checked: pl.DataFrame, spec: SourceSpec, suppression: Suppression, counts: dict[str, int]
+) -> pl.DataFrame:
+    """The rows of `checked` whose record id and identifiers (as normalised; invalid ones are null)
+    are not on the suppression list; each dropped row is counted once, under its first match."""
+    dropped = pl.Series([False] * checked.height, dtype=pl.Boolean)
+    tests = [(RECORD, lambda: suppression.record_matches(spec.name, checked.select(_record_id(spec)).to_series()))]
+    tests += [
+        (f.identifier, lambda f=f: suppression.identifier_matches(f.identifier, checked[value_column(f)].cast(pl.String)))
+        for f in spec.identifier_fields
+    ]
+    for reason, matches in tests:
+        hit = matches() & ~dropped
+        counts[reason] = counts.get(reason, 0) + int(hit.sum())
+        dropped = dropped | hit
+    return checked.filter(~dropped)
+
+
+def _without_suppressed_malformed(read: LandingRead, suppression: Suppression, counts: dict[str, int]) -> LandingRead:
+    """Records too broken to parse are suppressed by the email addresses written in them."""
+    if read.malformed.is_empty() or not suppression.identifiers:
+        return read
+    emails = (
+        read.malformed.select(ROW, pl.col("raw_record").str.extract_all(EMAIL_IN_TEXT).alias("email"))
+        .explode("email")
+        .with_columns(pl.col("email").str.strip_chars().str.to_lowercase())
+    )
+    rows = emails.filter(suppression.identifier_matches("email", emails["email"]))[ROW].unique()
+    if rows.is_empty():
+        return read
+    counts["email"] = counts.get("email", 0) + rows.len()
+    return dataclasses.replace(read, malformed=read.malformed.filter(~pl.col(ROW).is_in(rows.implode())))
 
 
 def _relative(path: Path, base: Path) -> str:

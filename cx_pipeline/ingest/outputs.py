@@ -136,3 +136,14 @@ class OutputWriter:
 
     def discard(self) -> None:
         shutil.rmtree(self._parts_dir, ignore_errors=True)
+
+
+def write_union(ingested: Path, table: str, sources: list[str]) -> dict[str, int]:
+    """ingested/<table>.parquet from every source's part (streamed, swapped in with a rename);
+    returns each source's row count, read from the parts' footers."""
+    parts = {s: ingested / s / f"{table}.parquet" for s in sources}
+    target = ingested / f"{table}.parquet"
+    staging = target.with_suffix(".parquet.tmp")
+    pl.scan_parquet(list(parts.values())).sink_parquet(staging)
+    staging.replace(target)
+    return {s: pl.scan_parquet(part).select(pl.len()).collect().item() for s, part in parts.items()}

@@ -16,3 +16,8 @@ def sql_list(values: Iterable[str]) -> str:
 
 def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def sql_relation(*parts: str) -> str:
+    """schema.table (or database.schema.table), each part quoted as an identifier."""
+    return ".".join(sql_identifier(p) for p in parts)

@@ -4,7 +4,8 @@ Two kinds, by what they read:
 
 - source checks run once per registry source on its landing files and ingestion outputs,
   and attach to the asset `ingested/<source>`;
-- warehouse checks run SQL on the working DuckDB database after dbt, and attach to one mart.
+- warehouse checks run SQL on the working DuckDB database after dbt, and attach to one mart;
+- mart checks run once per published mart on the working database, and attach to that mart.
 
 Adding a check = one function decorated here + its entry under `checks:` in
 cx_pipeline/config/quality.yml (thresholds and severity) + its runbook docs/runbooks/<name>.md.
@@ -36,6 +37,7 @@ class CheckContext:
 
 SourceMeasure = Callable[["SourceSpec", CheckParams, CheckContext], Measurement]
 WarehouseMeasure = Callable[["duckdb.DuckDBPyConnection", CheckParams, CheckContext], Measurement]
+MartMeasure = Callable[["duckdb.DuckDBPyConnection", str, CheckParams, CheckContext], Measurement]
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,21 @@ class WarehouseCheck:
     reads: tuple[tuple[str, ...], ...] = ()  # other dbt models it reads (shown in its metadata)
 
 
+@dataclass(frozen=True)
+class MartCheck:
+    name: str
+    description: str
+    params: type[CheckParams]
+    measure: MartMeasure  # (connection, mart name, params, context)
+
+
 SOURCE_CHECKS: dict[str, SourceCheck] = {}
 WAREHOUSE_CHECKS: dict[str, WarehouseCheck] = {}
+MART_CHECKS: dict[str, MartCheck] = {}
 
 
 def _register(registry: dict, check) -> None:
-    if check.name in SOURCE_CHECKS or check.name in WAREHOUSE_CHECKS:
+    if check.name in SOURCE_CHECKS or check.name in WAREHOUSE_CHECKS or check.name in MART_CHECKS:
         raise ValueError(f"quality check {check.name!r} is registered twice")
     registry[check.name] = check
 
@@ -89,11 +100,19 @@ def warehouse_check(
     return register
 
 
-def all_checks() -> dict[str, SourceCheck | WarehouseCheck]:
+def mart_check(name: str, *, params: type[CheckParams], description: str):
+    def register(measure: MartMeasure) -> MartMeasure:
+        _register(MART_CHECKS, MartCheck(name, description, params, measure))
+        return measure
+
+    return register
+
+
+def all_checks() -> dict[str, SourceCheck | WarehouseCheck | MartCheck]:
     """Every registered check by name (importing the modules that register them)."""
     import cx_pipeline.quality.checks  # noqa: F401  (registers on import)
 
-    return {**SOURCE_CHECKS, **WAREHOUSE_CHECKS}
+    return {**SOURCE_CHECKS, **WAREHOUSE_CHECKS, **MART_CHECKS}
 
 
 def source_checks() -> dict[str, SourceCheck]:
@@ -104,3 +123,8 @@ def source_checks() -> dict[str, SourceCheck]:
 def warehouse_checks() -> dict[str, WarehouseCheck]:
     all_checks()
     return dict(WAREHOUSE_CHECKS)
+
+
+def mart_checks() -> dict[str, MartCheck]:
+    all_checks()
+    return dict(MART_CHECKS)

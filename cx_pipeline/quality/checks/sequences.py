@@ -157,7 +157,6 @@ def timeline_order(con: duckdb.DuckDBPyConnection, params: TimelineOrderParams, 
     findings, samples = [], []
     for rule in params.rules:
         query = _rule_sql(rule, params.tolerance_hours)
-        # fetchall: DuckDB 2 keeps a half-read result open and refuses the connection's next query
         violations, total = con.execute(
             f"select count(*) filter (where out_of_order), count(*) from ({query})"
         ).fetchall()[0]
@@ -241,11 +240,10 @@ def use_before_purchase(
     con: duckdb.DuckDBPyConnection, params: UseBeforePurchaseParams, ctx: CheckContext
 ) -> Measurement:
     query = _use_before_purchase_sql(params)
-    # fetchall: DuckDB 2 keeps a half-read result open and refuses the sample query below
     users, before, without = con.execute(
         f"select count(*), count(*) filter (where before_first_purchase), count(*) filter (where without_purchase) "
         f"from ({query})"
-    ).fetchall()[0]
+    ).fetchall()[0]  # fetchone() leaves the result open, and the sample query below would be refused
     notes = {
         "before_first_purchase": "first use or support case earlier than the first order, contract or CRM customer stage",
         "without_purchase": "used the product or opened a support case, with no order, contract or CRM customer stage",

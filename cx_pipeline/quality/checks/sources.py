@@ -10,6 +10,8 @@ from pydantic import Field, ValidationInfo, field_validator
 from cx_pipeline.ingest.ingest import landing_files
 from cx_pipeline.ingest.outputs import ACCEPTED, QUARANTINE, TOUCHPOINTS
 from cx_pipeline.ingest.registry import SourceSpec
+from cx_pipeline.lib.sql import sql_literal
+from cx_pipeline.privacy.suppression import suppressed_rows
 from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurement, rate
 from cx_pipeline.quality.catalog import CheckContext, source_check
 from cx_pipeline.quality.checks.params import known, registry_of
@@ -52,7 +54,7 @@ def gx_suite(spec: SourceSpec, params: SuiteParams, ctx: CheckContext) -> Measur
     accepted = _output(ctx, spec, ACCEPTED)
     suite = load_suite(path)
     measurement = validate_frame(pl.read_parquet(accepted, columns=suite_columns(suite)), suite, path)
-    measurement.query = f"select * from read_parquet('{accepted}') limit 100"
+    measurement.query = f"select * from read_parquet({sql_literal(str(accepted))}) limit 100"
     return measurement
 
 
@@ -93,7 +95,7 @@ def schema_drift(spec: SourceSpec, params: SchemaDriftParams, ctx: CheckContext)
         sample=pl.DataFrame(rows) if rows else None,
         facts={"declared_columns": ", ".join(declared), "files": len(findings)},
         query=f"-- the registry entry: cx_pipeline/config/sources.yml sources.{spec.name}.fields\n"
-        f"select * from read_csv('{ctx.paths.landing_dir(spec.name)}/{spec.path}', header = true) limit 5"
+        f"select * from read_csv({sql_literal(str(f'{ctx.paths.landing_dir(spec.name)}/{spec.path}'))}, header = true) limit 5"
         if spec.format == "csv"
         else None,
     )
@@ -109,30 +111,36 @@ class ReconciliationParams(CheckParams):
 @source_check(
     "row_reconciliation",
     params=ReconciliationParams,
-    description="Records in the landing files = accepted rows + quarantined rows: nothing lost, nothing doubled.",
+    description=(
+        "Records in the landing files = accepted rows + quarantined rows + rows of erased people "
+        "suppressed: nothing lost, nothing doubled."
+    ),
 )
 def row_reconciliation(spec: SourceSpec, params: ReconciliationParams, ctx: CheckContext) -> Measurement:
     rows_in = sum(count_records(path, spec) for path in landing_files(spec, ctx.paths))
     accepted = parquet_rows(_output(ctx, spec, ACCEPTED))
     quarantined = parquet_rows(_output(ctx, spec, QUARANTINE))
-    difference = rows_in - accepted - quarantined
+    suppressed = suppressed_rows(ctx.paths.ingested_dir(spec.name))
+    difference = rows_in - accepted - quarantined - suppressed
     return Measurement(
         findings=[
             Finding(
                 subject=spec.name,
                 value=float(abs(difference)),
                 limit=0.0,
-                note=f"{rows_in:,} records in, {accepted:,} accepted + {quarantined:,} quarantined",
+                note=f"{rows_in:,} records in, {accepted:,} accepted + {quarantined:,} quarantined"
+                + (f" + {suppressed:,} suppressed (erased people)" if suppressed else ""),
             )
         ],
         facts={
             "rows_in": rows_in,
             "rows_accepted": accepted,
             "rows_quarantined": quarantined,
+            "rows_suppressed": suppressed,
             "difference": difference,
         },
-        query=f"select count(*) from read_parquet('{_output(ctx, spec, ACCEPTED)}');\n"
-        f"select count(*) from read_parquet('{_output(ctx, spec, QUARANTINE)}');",
+        query=f"select count(*) from read_parquet({sql_literal(str(_output(ctx, spec, ACCEPTED)))});\n"
+        f"select count(*) from read_parquet({sql_literal(str(_output(ctx, spec, QUARANTINE)))});",
     )
 
 
@@ -161,7 +169,7 @@ def quarantine_rate(spec: SourceSpec, params: QuarantineParams, ctx: CheckContex
         if quarantine.height
         else None,
         facts={f"quarantined/{reason}": n for reason, n in by_reason.items()},
-        query=f"select reason, field, count(*) from read_parquet('{quarantine_file}') group by all order by 3 desc",
+        query=f"select reason, field, count(*) from read_parquet({sql_literal(str(quarantine_file))}) group by all order by 3 desc",
     )
 
 

@@ -1,5 +1,7 @@
 -- The key ring: every identifier value a customer's records carry (not only the golden ones),
 -- with where and when it was seen and whether a guard kept it from linking records.
+-- Emails and phones are published as keyed hashes (pseudonymise: docs/privacy.md), other
+-- identifier types as they are.
 with identifiers as (
     select * from {{ ref('int_identity__identifiers_guarded') }}
 ),
@@ -34,7 +36,7 @@ observed as (
         and touchpoints.source_record_id = identifiers.source_record_id
 ),
 
-final as (
+key_ring as (
     select
         -- ids
         observed.customer_id,
@@ -55,6 +57,24 @@ final as (
         and golden.attribute = observed.identifier_type
         and golden.attribute_value = observed.identifier_value
     group by observed.customer_id, observed.identifier_type, observed.identifier_value
+),
+
+final as (
+    select
+        customer_id,
+        identifier_type,
+        case
+            when identifier_type in ('email', 'phone') then {{ pseudonymise('identifier_value') }}
+            else identifier_value
+        end as identifier_value,
+        record_count,
+        source_count,
+        first_source,
+        first_seen_at,
+        last_seen_at,
+        guard,
+        is_golden
+    from key_ring
 )
 
 select * from final

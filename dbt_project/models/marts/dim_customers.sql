@@ -1,5 +1,6 @@
 -- One row per customer: the golden attributes (cx_pipeline/config/survivorship.yml) and a
--- summary of the customer's activity across channels.
+-- summary of the customer's activity across channels. Email and phone are published as keyed
+-- hashes (pseudonymise: docs/privacy.md); the working database's intermediate models keep the raw values.
 with golden as (
     select * from {{ ref('int_identity__golden_attributes') }}
 ),
@@ -46,8 +47,8 @@ final as (
             golden_record.full_name,
             nullif(trim(concat_ws(' ', golden_record.first_name, golden_record.last_name)), '')
         ) as full_name,
-        golden_record.email,
-        golden_record.phone,
+        {{ pseudonymise('golden_record.email') }} as email,
+        {{ pseudonymise('golden_record.phone') }} as phone,
         golden_record.country,
         golden_record.postal_code,
         golden_record.company,
