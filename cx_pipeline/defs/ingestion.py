@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from cx_pipeline.defs.resources import CxDataResource, PrivacyResource
 from cx_pipeline.ingest.ingest import IngestResult, ingest_source
