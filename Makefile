@@ -17,7 +17,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install run generate test ui publish bench clean help
+.PHONY: install run generate test ui publish bench docs report clean help
 
 help:
 	@echo "make run     - install, generate sample data if absent, materialize everything, publish"
@@ -26,6 +26,8 @@ help:
 	@echo "make generate PEOPLE=N SEED=S - (re)write the sample landing data"
 	@echo "make publish - publish the marts already built, without rebuilding"
 	@echo "make bench SCALE=N - measure a full run on N people: time, peak RSS, rows/s per stage (data/bench/)"
+	@echo "make docs    - dbt docs, offline: data/dbt_docs/static_index.html"
+	@echo "make report  - rebuild the CX report: data/published/report/index.html"
 
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project/dbt_project.yml dbt_project/models dbt_project/macros dbt_project/tests dbt_project/seeds dbt_project/snapshots -type f 2>/dev/null)
@@ -52,7 +54,18 @@ generate: install
 publish: install
 	$(BIN)/cx-pipeline publish
 
-test: install
+# The CX report's test renders the page in headless Chromium, Debian's package. Installed here when
+# missing and we may (root, apt); otherwise the message says what to install.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the CX report's browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "make test needs $(CHROMIUM): install Debian's chromium package (apt-get install chromium) as root"; exit 1; \
+	fi
+
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 bench: install
@@ -60,6 +73,12 @@ bench: install
 
 ui: install
 	$(BIN)/cx-pipeline ui
+
+docs: install
+	$(BIN)/cx-pipeline docs
+
+report: install
+	$(BIN)/cx-pipeline report
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs

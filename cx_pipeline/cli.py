@@ -1,24 +1,61 @@
-"""`cx-pipeline`: generate sample data, run the pipeline, publish, roll back, open the UI."""
+"""`cx-pipeline`: generate sample data, run the pipeline, publish, roll back, report, open the UI."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
 from cx_pipeline.environment import prepare_environment
+from cx_pipeline.ingest.readers import LandingFileError
+from cx_pipeline.ingest.registry import RegistryError
 from cx_pipeline.paths import PROJECT_ROOT, DataPaths, data_paths, venv_executable
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
-app = typer.Typer(help="cx_pipeline: the Connected Customer 360 pipeline.", no_args_is_help=True)
 console = Console()
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors in what a user wrote (a config file, a landing file, a version name): their message
+    names the file, the key or row and the field, so it is shown without a traceback."""
+    from cx_pipeline.dbt_docs import DbtDocsError
+    from cx_pipeline.identity.rules import IdentityRulesError
+    from cx_pipeline.identity.survivorship import SurvivorshipError
+    from cx_pipeline.lifecycle.rules import LifecycleRulesError
+    from cx_pipeline.operations import OperationsConfigError
+    from cx_pipeline.publish import PublishError
+    from cx_pipeline.quality.expectations import SuiteFileError
+    from cx_pipeline.quality.settings import QualityConfigError
+
+    return (
+        RegistryError, LandingFileError, IdentityRulesError, SurvivorshipError, LifecycleRulesError,
+        OperationsConfigError, QualityConfigError, SuiteFileError, PublishError, DbtDocsError,
+    )  # fmt: skip
+
+
+class _CleanErrors(TyperGroup):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except _user_errors() as error:
+            console.print(Text.assemble(("Error: ", "bold red"), str(error)), soft_wrap=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(help="cx_pipeline: the Connected Customer 360 pipeline.", no_args_is_help=True, cls=_CleanErrors)
 
 DataDirOption = Annotated[
     Path | None,
@@ -45,43 +82,72 @@ def _print_row_counts(what: str, counts: dict[str, int]) -> None:
 
 def _generate(paths: DataPaths, people: int, seed: int, hold_back_days: int = 0) -> None:
     from cx_pipeline.generate import generate_sample
+    from cx_pipeline.ingest.registry import load_registry
 
     started = time.perf_counter()
-    with console.status(f"Generating {people:,} people (seed {seed}) into {paths.landing} ...") as status:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        # one step for the population, one per source, one for the ground truth
+        task = progress.add_task(f"{people:,} people (seed {seed})", total=len(load_registry().sources) + 2)
         summary = generate_sample(
-            paths.landing, people=people, seed=seed, progress=status.update, hold_back_days=hold_back_days
+            paths.landing,
+            people=people,
+            seed=seed,
+            progress=lambda message: progress.update(task, advance=1, description=message),
+            hold_back_days=hold_back_days,
         )
+        progress.update(task, completed=progress.tasks[task].total)
     console.print(f"Sample data in [bold]{paths.landing}[/bold] ({time.perf_counter() - started:.1f} s)")
     _print_row_counts("source", summary["rows_by_source"])
 
 
-def _has_landing_data(paths: DataPaths) -> bool:
+def _sources_without_files(paths: DataPaths) -> list[str]:
+    """Where each registered source expects files and finds none (e.g. data/landing/orders/*.csv)."""
     from cx_pipeline.ingest.registry import load_registry
 
-    return all(
-        any(paths.landing_dir(name).glob(spec.path)) for name, spec in load_registry().sources.items()
-    )
+    return [
+        str(paths.landing_dir(name) / spec.path)
+        for name, spec in load_registry().sources.items()
+        if not any(paths.landing_dir(name).glob(spec.path))
+    ]
 
 
 def _execute_job(job_name: str, paths: DataPaths) -> bool:
-    """Run a job in this process (no daemon), and alert on-call when it fails: the run-failure
-    sensor only runs under `dagster dev`, and skips runs tagged as ours."""
+    """Run a job in this process (no daemon) behind a progress bar, and alert on-call when it fails:
+    the run-failure sensor only runs under `dagster dev`, and skips runs tagged as ours."""
     from dagster import DagsterInstance
 
     from cx_pipeline.defs.alerts import run_failure_alert
     from cx_pipeline.definitions import defs
-    from cx_pipeline.execution import execute_job
+    from cx_pipeline.execution import execute_job, job_scope
+    from cx_pipeline.run_progress import RunProgress
 
+    run_id = str(uuid.uuid4())  # known before the run starts, so the bar can follow it
+    log = paths.cli_log(run_id)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    terminal = Console(file=sys.stdout)
     with DagsterInstance.get() as instance:
-        result = execute_job(job_name, instance)
+        # The bar shows progress and warnings still print (stderr); what steps print (dbt echoes
+        # its log to stdout) goes to the run's log file, and the whole run is in the UI.
+        with log.open("w", encoding="utf-8") as captured, contextlib.redirect_stdout(captured):
+            with RunProgress(terminal, instance, run_id, job_name, *job_scope(job_name)):
+                result = execute_job(job_name, instance, run_id=run_id, log_level="WARNING")
         if not result.success:
             alert = run_failure_alert(instance, result.dagster_run)
             defs.resources["alerts"].notifier(paths).send(alert)
             console.print(f"[red]Run {result.run_id} failed[/red]: {alert.title}")
             console.print(alert.summary, markup=False)
             console.print(f"Runbook: {alert.runbook_url or alert.runbook}")
-            console.print(f"Alert recorded in {paths.alerts}; the run's logs are in the Dagster UI (`make ui`).")
+            console.print(f"Alert recorded in {paths.alerts}; the run's output is in {log}, its events in the Dagster UI (`make ui`).")
     return result.success
+
+
+def _report(paths: DataPaths) -> bool:
+    """The quality status and the CX report, after a run or publish whatever its outcome."""
+    if not _execute_job("cx_report", paths):
+        return False
+    console.print(f"CX report: [bold]{paths.report}[/bold] (open it in a browser; it needs no network)")
+    return True
 
 
 def _print_published(paths: DataPaths) -> None:
@@ -132,23 +198,63 @@ def run(
 ) -> None:
     """Materialize every asset (ingest, dbt build, publish); generates sample data when none has landed."""
     paths = _paths(data_dir)
-    if regenerate or not _has_landing_data(paths):
+    missing = _sources_without_files(paths)
+    if regenerate or len(missing) == len(_registry_sources()):
         _generate(paths, people, seed)
+    elif missing:
+        # Real deliveries are never topped up with sample data: the quality gate judges the gap.
+        console.print(f"[yellow]No landing files for {len(missing)} source(s)[/yellow]: " + ", ".join(missing))
     started = time.perf_counter()
     ok = _execute_job("cx_full_run", paths)
     console.print(f"Run took {time.perf_counter() - started:.1f} s")
-    if not ok:
+    if ok:
+        _print_published(paths)
+    reported = _report(paths)
+    if not (ok and reported):
         raise typer.Exit(1)
-    _print_published(paths)
+
+
+def _registry_sources() -> list[str]:
+    from cx_pipeline.ingest.registry import load_registry
+
+    return list(load_registry().sources)
 
 
 @app.command()
 def publish(data_dir: DataDirOption = None) -> None:
     """Publish the marts already built and checked in the working database (no rebuild)."""
     paths = _paths(data_dir)
-    if not _execute_job("publish_job", paths):
+    if not paths.warehouse.is_file():
+        console.print(
+            f"[red]Nothing to publish:[/red] no working database at {paths.warehouse}; "
+            "`cx-pipeline run` builds, checks and publishes",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    ok = _execute_job("publish_job", paths)
+    if ok:
+        _print_published(paths)
+    reported = _report(paths)
+    if not (ok and reported):
         raise typer.Exit(1)
-    _print_published(paths)
+
+
+@app.command()
+def report(data_dir: DataDirOption = None) -> None:
+    """Record the quality gate's latest verdict and rebuild the CX report (data/published/report/index.html)."""
+    if not _report(_paths(data_dir)):
+        raise typer.Exit(1)
+
+
+@app.command()
+def docs(data_dir: DataDirOption = None) -> None:
+    """Generate the dbt docs into data/dbt_docs/: static_index.html opens offline, in any browser."""
+    from cx_pipeline.dbt_docs import generate_dbt_docs
+
+    paths = _paths(data_dir)
+    with console.status("dbt docs generate ..."):
+        page = generate_dbt_docs(paths)
+    console.print(f"dbt docs: [bold]{page}[/bold]")
 
 
 @app.command()
@@ -265,6 +371,9 @@ def suite(
     from cx_pipeline.quality.expectations import scaffold_source_suite, source_suite_path
 
     registry = load_registry()
+    if source not in registry.sources:
+        console.print(f"[red]{registry.path}: no source {source!r}[/red]; known: {', '.join(registry.sources)}")
+        raise typer.Exit(2)
     path = source_suite_path(registry.source(source).name)
     if path.exists() and not force:
         console.print(f"[red]{path} exists[/red]; --force to overwrite it")

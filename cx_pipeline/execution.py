@@ -7,11 +7,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dagster import DagsterInstance, ExecuteInProcessResult
 
-# Step-level DEBUG events belong in the UI's run view, not the terminal.
-RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+def run_config(log_level: str = "INFO") -> dict:
+    # Step-level DEBUG events belong in the UI's run view, not the terminal.
+    return {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
 
-def execute_job(job_name: str, instance: DagsterInstance) -> ExecuteInProcessResult:
+RUN_CONFIG = run_config()
+
+
+def execute_job(
+    job_name: str, instance: DagsterInstance, run_id: str | None = None, log_level: str = "INFO"
+) -> ExecuteInProcessResult:
     """Run `job_name` in-process (the in-process executor: no process spawned per step), tagged as
     launched from the CLI: the run-failure sensor leaves such runs to the CLI's own alert.
 
@@ -22,8 +29,21 @@ def execute_job(job_name: str, instance: DagsterInstance) -> ExecuteInProcessRes
 
     job = defs.resolve_job_def(job_name)
     return job.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=RUN_CONFIG, tags={LAUNCHED_BY_TAG: CLI_LAUNCHER}
+        instance=instance,
+        raise_on_error=False,
+        run_config=run_config(log_level),
+        tags={LAUNCHED_BY_TAG: CLI_LAUNCHER},
+        run_id=run_id,
     )
+
+
+def job_scope(job_name: str) -> tuple[int, int]:
+    """How many assets a job materializes and how many checks it evaluates."""
+    from cx_pipeline.definitions import defs
+
+    layer = defs.resolve_job_def(job_name).asset_layer
+    keys = layer.selected_asset_keys
+    return len(keys), sum(1 for check in layer.asset_graph.asset_check_keys if check.asset_key in keys)
 
 
 def execute_run_request(request, instance: DagsterInstance) -> ExecuteInProcessResult:

@@ -91,6 +91,25 @@ class DataPaths:
         return self.root / "quality"
 
     @property
+    def quality_status(self) -> Path:
+        """The quality gate's latest verdict on every check: quality/status.json."""
+        return self.quality / "status.json"
+
+    @property
+    def report(self) -> Path:
+        """The CX report, one self-contained page: published/report/index.html."""
+        return self.published / "report" / "index.html"
+
+    @property
+    def dbt_docs(self) -> Path:
+        """dbt's documentation site (`make docs`): dbt_docs/static_index.html opens offline."""
+        return self.root / "dbt_docs"
+
+    def cli_log(self, run_id: str) -> Path:
+        """What a run launched by the CLI printed (dbt's console output among it): logs/<run id>.log."""
+        return self.root / "logs" / f"{run_id}.log"
+
+    @property
     def alerts(self) -> Path:
         """Every alert sent, one JSON object a line."""
         return self.root / "alerts.jsonl"

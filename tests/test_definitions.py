@@ -112,3 +112,82 @@ def test_customer_traits_counts_touches_for_every_channel_the_registry_allows():
     traits = next(n for n in _manifest()["nodes"].values() if n["name"] == "customer_traits")
     per_channel = {c.removeprefix("touchpoints_") for c in traits["columns"] if c.startswith("touchpoints_")}
     assert per_channel == set(CHANNELS)
+
+
+# --- the UI as an operator sees it (#8) ------------------------------------------------------
+
+FLOW_GROUPS = {"ingestion", "identity", "customer_360", "lifecycle", "quality", "publish"}
+
+
+def test_every_asset_has_a_group_owner_description_kind_and_code_version():
+    graph = _graph()
+    keys = graph.get_all_asset_keys()
+    assert len(keys) > 60
+    for key in keys:
+        node = graph.get(key)
+        where = key.to_user_string()
+        assert node.group_name, where
+        assert "team:data-eng" in node.owners, (where, node.owners)
+        assert node.description and node.description.strip(), where
+        assert node.code_version, where
+        assert node.kinds, where
+    assert FLOW_GROUPS <= {graph.get(key).group_name for key in keys}
+    # a source's department owns its data too
+    assert "team:commerce" in graph.get(dg.AssetKey(["ingested", "orders"])).owners
+
+
+def test_code_versions_follow_the_rules_a_model_reads(monkeypatch):
+    import cx_pipeline.defs.dbt as dbt_defs
+
+    manifest = dbt_defs._manifest()
+    props = next(n for n in manifest["nodes"].values() if n["name"] == "int_identity__match_keys")
+    plain = next(n for n in manifest["nodes"].values() if n["name"] == "stg_commerce__orders")
+    before = dbt_defs.dbt_code_version(manifest, props), dbt_defs.dbt_code_version(manifest, plain)
+    rules = dbt_defs.dbt_rule_vars()
+    rules["identity"]["match_rules"] = rules["identity"]["match_rules"][:1]
+    monkeypatch.setattr(dbt_defs, "dbt_rule_vars", lambda: rules)
+    dbt_defs._rule_vars_json.cache_clear()
+    try:
+        after = dbt_defs.dbt_code_version(manifest, props), dbt_defs.dbt_code_version(manifest, plain)
+    finally:
+        monkeypatch.undo()
+        dbt_defs._rule_vars_json.cache_clear()
+    assert after[0] != before[0]  # reads the match rules
+    assert after[1] == before[1]  # a rename-only staging model does not
+
+
+def test_a_source_code_version_moves_with_its_registry_entry():
+    from dataclasses import replace
+
+    from cx_pipeline.defs.ingestion import _source_version
+
+    registry = load_registry()
+    orders = registry.source("orders")
+    assert _source_version(orders, registry) == _source_version(orders, registry)
+    assert _source_version(replace(orders, path="*.tsv"), registry) != _source_version(orders, registry)
+
+
+def test_a_daily_schedule_launches_the_full_run_and_sensors_are_on():
+    from cx_pipeline.operations import load_operations_settings
+
+    schedule = defs.resolve_schedule_def("cx_daily_run")
+    settings = load_operations_settings().schedule
+    assert schedule.job_name == "cx_full_run"
+    assert schedule.cron_schedule == settings.cron and schedule.execution_timezone == settings.timezone
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    for name in ("run_failure_alerts", "report_after_success", "report_after_failure"):
+        assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.RUNNING, name
+
+
+def test_jobs_publish_alone_and_report_after_every_run():
+    def selected(job: str) -> set[dg.AssetKey]:
+        return set(defs.resolve_job_def(job).asset_layer.selected_asset_keys)
+
+    report_assets = {dg.AssetKey(["quality", "check_status"]), dg.AssetKey(["report", "cx_report"])}
+    assert selected("publish_job") == {dg.AssetKey(["published", "cx_marts"])}
+    assert selected("cx_report") == report_assets
+    full = selected("cx_full_run")
+    assert not full & report_assets  # a refused publish must not skip the report
+    assert dg.AssetKey(["published", "cx_marts"]) in full
+    report = _graph().get(dg.AssetKey(["report", "cx_report"]))
+    assert {dg.AssetKey(["published", "cx_marts"]), dg.AssetKey(["quality", "check_status"])} <= set(report.parent_keys)

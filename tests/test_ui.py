@@ -16,7 +16,8 @@ from cx_pipeline.paths import PROJECT_ROOT
 
 LOCATION_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
   __typename ... on PythonError { message }
-  ... on RepositoryLocation { repositories { assetGroups { groupName } jobs { name } } } } } } } }"""
+  ... on RepositoryLocation { repositories { assetGroups { groupName } jobs { name }
+    schedules { name } sensors { name } } } } } } } }"""
 
 
 def _free_port() -> int:
@@ -70,10 +71,15 @@ def test_ui_serves_the_code_location_on_loopback(tmp_path: Path):
             time.sleep(1)
         assert entry is not None, "the UI did not answer within 120 s"
         assert entry["__typename"] == "RepositoryLocation", entry.get("message")
-        groups = {g["groupName"] for g in entry["repositories"][0]["assetGroups"]}
-        assert {"ingestion", "staging", "identity", "customer_360", "publish"} <= groups
-        jobs = {j["name"] for j in entry["repositories"][0]["jobs"]}
-        assert {"cx_full_run", "publish_job"} <= jobs
+        repository = entry["repositories"][0]
+        groups = {g["groupName"] for g in repository["assetGroups"]}
+        assert {"ingestion", "staging", "identity", "customer_360", "lifecycle", "quality", "publish"} <= groups
+        jobs = {j["name"] for j in repository["jobs"]}
+        assert {"cx_full_run", "publish_job", "cx_report"} <= jobs
+        assert {s["name"] for s in repository["schedules"]} == {"cx_daily_run"}
+        assert {"run_failure_alerts", "report_after_success", "report_after_failure"} <= {
+            s["name"] for s in repository["sensors"]
+        }
         # bound to loopback only: 127.0.0.1 (little-endian hex 0100007F), never 0.0.0.0
         assert _listening_addresses(port) == {"0100007F"}
         assert (tmp_path / "dagster_home" / "dagster.yaml").read_text().count("enabled: false") == 1

@@ -5,6 +5,7 @@ dagster-dbt turns each dbt test into an asset check, blocking when the test's se
 downstream of it). Each test result here also carries its runbook, and a failed one is alerted.
 """
 
+import hashlib
 import json
 from collections.abc import Mapping
 from functools import cache
@@ -12,15 +13,19 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from cx_pipeline.alerting import Alert
 from cx_pipeline.dbt_project import cx_dbt_project
+from cx_pipeline.defs.key_figures import KEY_FIGURES
 from cx_pipeline.defs.resources import AlertsResource, CxDataResource, PrivacyResource
 from cx_pipeline.identity.rules import load_identity_rules
 from cx_pipeline.identity.survivorship import load_survivorship
 from cx_pipeline.ingest.registry import load_registry
+from cx_pipeline.lib.table_metadata import table_metadata
 from cx_pipeline.lifecycle.rules import load_lifecycle_rules
+from cx_pipeline.operations import load_operations_settings
 from cx_pipeline.privacy.settings import load_privacy_settings
 from cx_pipeline.quality.runbooks import RunbookLink, dbt_test_runbook
 from cx_pipeline.quality.settings import load_quality_settings
@@ -42,12 +47,40 @@ GROUP_BY_DBT_FOLDER = {
 MARTS_FOLDER = "marts"
 DBT_UNIQUE_ID = "dagster_dbt/unique_id"  # where dagster-dbt keeps a check's dbt test id
 GROUPED_RESOURCE_TYPES = ("model", "seed", "snapshot")
+PROJECT_MACRO_PREFIX = "macro.cx_pipeline."
 
 
 def group_for_dbt_file(path: str) -> str | None:
     """The asset group of a dbt file (its path in the project, e.g. models/marts/x.sql)."""
     folders = PurePosixPath(path).parents
     return next((GROUP_BY_DBT_FOLDER[str(f)] for f in folders if str(f) in GROUP_BY_DBT_FOLDER), None)
+
+
+def layer_of(props: Mapping[str, Any]) -> str:
+    """staging, intermediate, marts, seeds or snapshots: the dbt layer a node belongs to."""
+    return props["fqn"][1] if props["resource_type"] == "model" else f"{props['resource_type']}s"
+
+
+def _project_macros(manifest: Mapping[str, Any], props: Mapping[str, Any]) -> list[str]:
+    """The project macros a node calls, directly or through other macros."""
+    seen: set[str] = set()
+    pending = list(props.get("depends_on", {}).get("macros", []))
+    while pending:
+        macro = pending.pop()
+        if macro.startswith(PROJECT_MACRO_PREFIX) and macro not in seen:
+            seen.add(macro)
+            pending += manifest["macros"][macro].get("depends_on", {}).get("macros", [])
+    return sorted(seen)
+
+
+def dbt_code_version(manifest: Mapping[str, Any], props: Mapping[str, Any]) -> str:
+    """The node's SQL, the project macros it calls, and the rule vars when any of them reads one:
+    a change of a match rule or a lifecycle threshold changes what a model builds as much as its SQL."""
+    code = [props.get("raw_code") or ""] + [manifest["macros"][m]["macro_sql"] for m in _project_macros(manifest, props)]
+    digest = hashlib.sha256("\0".join(code).encode())
+    if any("var(" in text for text in code):
+        digest.update(_rule_vars_json().encode())
+    return digest.hexdigest()[:12]
 
 
 class CxDbtTranslator(DagsterDbtTranslator):
@@ -58,7 +91,8 @@ class CxDbtTranslator(DagsterDbtTranslator):
             return spec
         return spec.replace_attributes(
             group_name=group_for_dbt_file(props["original_file_path"]) or spec.group_name,
-        ).merge_attributes(kinds={"duckdb"})
+            code_version=dbt_code_version(manifest, props),
+        ).merge_attributes(kinds={"duckdb"}, tags={"layer": layer_of(props)})
 
 
 def dbt_rule_vars() -> dict[str, Any]:
@@ -70,6 +104,11 @@ def dbt_rule_vars() -> dict[str, Any]:
         **load_lifecycle_rules(registry=registry).dbt_vars(),
         **load_privacy_settings(registry=registry).dbt_vars(),
     }
+
+
+@cache
+def _rule_vars_json() -> str:
+    return json.dumps(dbt_rule_vars(), sort_keys=True)
 
 
 @cache
@@ -112,8 +151,21 @@ def cx_dbt_models(
     base_url = load_quality_settings().runbook_base_url
     # cx_run_id stamps the customer-id history (customer_id_changes) with the Dagster run.
     dbt_vars = {**dbt_rule_vars(), "cx_run_id": context.run_id}
-    for event in dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream():
-        if isinstance(event, dg.AssetCheckResult):
+    invocation = dbt.cli(
+        ["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target, raise_on_error=False
+    )
+    # Held until dbt exits: dbt holds the warehouse file until then, and each table's row count,
+    # preview and key figures are read from it afterwards.
+    events = []
+    for event in invocation.stream():
+        events.append(event)
+        if isinstance(event, dg.Output):
+            context.log.info(f"dbt built {event.metadata['unique_id'].value}")
+    described = describe_built_tables(paths.warehouse, events)
+    for event in events:
+        if isinstance(event, dg.Output):
+            event = event.with_metadata({**event.metadata, **described.get(event.metadata["unique_id"].value, {})})
+        elif isinstance(event, dg.AssetCheckResult):
             link = runbooks[dg.AssetCheckKey(event.asset_key, event.check_name)]
             url = link.url(base_url)
             event = event.with_metadata(
@@ -125,6 +177,30 @@ def cx_dbt_models(
             if not event.passed:
                 _alert_failed_test(context, event, link, url, alerts, paths, target)
         yield event
+    error = invocation.get_error()
+    if error is not None:
+        raise error
+
+
+def describe_built_tables(warehouse, events) -> dict[str, dict[str, Any]]:
+    """Row count, preview and key figures (cx_pipeline/defs/key_figures.py) of every table dbt built,
+    by dbt unique id. A table that cannot be read gets the reason instead: metadata never fails a run."""
+    nodes = _manifest()["nodes"]
+    built = [e.metadata["unique_id"].value for e in events if isinstance(e, dg.Output)]
+    if not built:
+        return {}
+    preview_rows = load_operations_settings().asset_metadata.preview_rows
+    described: dict[str, dict[str, Any]] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for unique_id in built:
+            node = nodes[unique_id]
+            try:
+                described[unique_id] = table_metadata(
+                    con, node["relation_name"], preview_rows, KEY_FIGURES.get(node["name"], ())
+                )
+            except (duckdb.Error, KeyError, TypeError) as error:
+                described[unique_id] = {"metadata_error": f"{type(error).__name__}: {error}"}
+    return described
 
 
 def _alert_failed_test(context, result: dg.AssetCheckResult, link: RunbookLink, url, alerts, paths, target) -> None:

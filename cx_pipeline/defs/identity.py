@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -10,6 +11,8 @@ from cx_pipeline.defs.resources import CxDataResource
 from cx_pipeline.identity.graph_stats import guards_fired, markdown_table, records_by_rule
 from cx_pipeline.identity.quality import measure_against_truth, measure_identified_against_truth, quality_markdown
 from cx_pipeline.identity.rules import load_identity_rules
+from cx_pipeline.lib.code_version import code_version
+from cx_pipeline.paths import CONFIG_DIR, PACKAGE_DIR
 
 LINKS_KEY = dg.AssetKey(["marts", "customer_identity_links"])
 
@@ -24,6 +27,7 @@ LINKS_KEY = dg.AssetKey(["marts", "customer_identity_links"])
         "truth, the over-merge guards that fired and the records each match rule linked."
     ),
     kinds={"duckdb"},
+    code_version=code_version(Path(__file__), PACKAGE_DIR / "identity", CONFIG_DIR / "identity.yml"),
 )
 def match_quality(context: dg.AssetExecutionContext, cx_data: CxDataResource) -> dg.MaterializeResult:
     paths = cx_data.paths()

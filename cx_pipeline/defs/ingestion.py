@@ -11,18 +11,29 @@ downstream is unpartitioned and reads the whole source.
 """
 
 import warnings
+from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from cx_pipeline.defs.resources import CxDataResource, PrivacyResource
 from cx_pipeline.ingest.ingest import IngestResult, ingest_source
 from cx_pipeline.ingest.outputs import write_union
 from cx_pipeline.ingest.registry import Registry, SourceSpec, load_registry
+from cx_pipeline.lib.code_version import code_version
 from cx_pipeline.lib.metadata import markdown_counts, markdown_preview
+from cx_pipeline.operations import load_operations_settings
+from cx_pipeline.paths import PACKAGE_DIR
 
 INGESTION_GROUP = "ingestion"
 # Long-form tables that every source feeds through its registry entry (see _ingested__sources.yml).
 REGISTRY_UNION_TABLES = ("identifiers", "touchpoints", "attributes")
+INGEST_CODE = PACKAGE_DIR / "ingest"
+
+
+def _source_version(spec: SourceSpec, registry: Registry) -> str:
+    """The ingestion code and this source's registry entry (with the defaults it inherits)."""
+    return code_version(INGEST_CODE, extra=repr(spec) + repr(registry.defaults))
 
 
 def landing_key(source: str) -> dg.AssetKey:
@@ -40,6 +51,22 @@ def _landing_spec(spec: SourceSpec) -> dg.AssetSpec:
         group_name="landing",
         kinds={spec.format},
         tags={"department": spec.department, "channel": spec.channel},
+        owners=[f"team:{spec.department}"],
+        # what is declared about the files: their registry entry
+        code_version=code_version(extra=repr(spec)),
+        metadata={"path_glob": f"landing/{spec.name}/{spec.path}", "format": spec.format, "encoding": spec.encoding},
+    )
+
+
+def _landing_observation(spec: SourceSpec, result: IngestResult) -> dg.AssetObservation:
+    """What ingestion found in the landing folder, recorded on the external landing asset."""
+    return dg.AssetObservation(
+        asset_key=landing_key(spec.name),
+        metadata={
+            "dagster/row_count": result.rows_in,
+            "files": dg.MetadataValue.json([str(f) for f in result.files]),
+            "file_count": len(result.files),
+        },
     )
 
 
@@ -90,6 +117,7 @@ def _ingestion_asset(spec: SourceSpec, registry: Registry) -> dg.AssetsDefinitio
         kinds={"polars", "parquet"},
         tags={"department": spec.department, "channel": spec.channel},
         owners=[f"team:{spec.department}"],
+        code_version=_source_version(spec, registry),
         partitions_def=daily_partitions(registry) if partitioned else None,
         # a backfill of many days is one run: the days are read in order, then combined once
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
@@ -108,6 +136,7 @@ def _ingestion_asset(spec: SourceSpec, registry: Registry) -> dg.AssetsDefinitio
             f"{spec.name}{_days_label(days)}: {result.rows_in:,} rows in, {result.rows_accepted:,} accepted, "
             f"{result.rows_quarantined:,} quarantined, {result.rows_suppressed:,} suppressed (erased people)"
         )
+        context.log_event(_landing_observation(spec, result))
         return dg.MaterializeResult(metadata=_ingest_metadata(result))
 
     return _ingest
@@ -130,6 +159,7 @@ def _registry_union_asset(registry: Registry) -> dg.AssetsDefinition:
                 group_name=INGESTION_GROUP,
                 description=f"The {table} of every registered source in one long table.",
                 kinds={"polars", "parquet"},
+                code_version=code_version(Path(__file__), extra=",".join(sources)),
             )
             for table in REGISTRY_UNION_TABLES
         ],
@@ -137,6 +167,7 @@ def _registry_union_asset(registry: Registry) -> dg.AssetsDefinition:
     )
     def _union(cx_data: CxDataResource):
         paths = cx_data.paths()
+        preview_rows = load_operations_settings().asset_metadata.preview_rows
         for table in REGISTRY_UNION_TABLES:
             counts = write_union(paths.ingested, table, sources)
             target = paths.ingested / f"{table}.parquet"
@@ -145,6 +176,7 @@ def _registry_union_asset(registry: Registry) -> dg.AssetsDefinition:
                 metadata={
                     "dagster/row_count": sum(counts.values()),
                     "rows_by_source": markdown_counts(counts, "source"),
+                    "preview": markdown_preview(pl.read_parquet(target, n_rows=preview_rows), preview_rows),
                     "path": dg.MetadataValue.path(str(target)),
                 },
             )

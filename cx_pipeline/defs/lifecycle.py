@@ -1,6 +1,7 @@
 """The lifecycle as Dagster sees it beyond dbt: phase accuracy against the sample's truth."""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -10,9 +11,10 @@ from dagster_dbt import DbtCliResource
 from cx_pipeline.dbt_project import cx_dbt_project
 from cx_pipeline.defs.dbt import LIFECYCLE_GROUP, dbt_rule_vars
 from cx_pipeline.defs.resources import CxDataResource
+from cx_pipeline.lib.code_version import code_version
 from cx_pipeline.lifecycle.accuracy import accuracy_markdown, phase_accuracy
-from cx_pipeline.paths import DataPaths
 from cx_pipeline.lib.sql import sql_literal
+from cx_pipeline.paths import CONFIG_DIR, DBT_PROJECT_DIR, PACKAGE_DIR, DataPaths
 
 LIFECYCLE_KEY = dg.AssetKey(["marts", "customer_lifecycle"])
 STAGES_KEY = dg.AssetKey(["marts", "dim_lifecycle_stages"])
@@ -69,6 +71,13 @@ def _run_rules_on_true_people(dbt: DbtCliResource, paths: DataPaths, run_id: str
         "data/lifecycle/phase_accuracy.json. Real data has no truth: then nothing is measured."
     ),
     kinds={"polars", "dbt"},
+    # the accuracy code, and the lifecycle rules it runs once more on the true people
+    code_version=code_version(
+        Path(__file__),
+        PACKAGE_DIR / "lifecycle",
+        CONFIG_DIR / "lifecycle.yml",
+        DBT_PROJECT_DIR / "models" / "intermediate" / "lifecycle",
+    ),
 )
 def lifecycle_phase_accuracy(
     context: dg.AssetExecutionContext, cx_data: CxDataResource, dbt: DbtCliResource

@@ -8,6 +8,7 @@ has not run since its asset was last built.
 """
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import dagster as dg
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
@@ -15,7 +16,9 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from cx_pipeline.defs.dbt import mart_asset_keys, mart_model_names
 from cx_pipeline.defs.quality import gated_checks
 from cx_pipeline.defs.resources import CxDataResource
+from cx_pipeline.lib.code_version import code_version
 from cx_pipeline.lib.metadata import markdown_counts
+from cx_pipeline.paths import PACKAGE_DIR
 from cx_pipeline.publish import publish_marts
 from cx_pipeline.quality.settings import load_quality_settings
 
@@ -79,6 +82,7 @@ def _refusal(blocking: list[CheckStatus]) -> str:
         "versions are kept under `data/published/versions/` for `cx-pipeline rollback`."
     ),
     kinds={"duckdb", "parquet"},
+    code_version=code_version(Path(__file__), PACKAGE_DIR / "publish.py"),
 )
 def published_marts(context: dg.AssetExecutionContext, cx_data: CxDataResource) -> dg.MaterializeResult:
     statuses = check_statuses(context.instance)

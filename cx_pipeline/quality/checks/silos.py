@@ -120,9 +120,10 @@ with identified as (
 select customers.customer_id, customers.department_count, customers.source_count, customers.email, customers.phone
 from marts.dim_customers as customers
 inner join identified using (customer_id)"""
+    # fetchall: DuckDB 2 keeps a half-read result open and refuses the sample query below
     siloed, total = con.execute(
         f"select count(*) filter (where department_count = 1), count(*) from ({query})"
-    ).fetchone()
+    ).fetchall()[0]
     finding = Finding("identified customers", rate(siloed, total), params.max_share, count=siloed, total=total)
     sample = None
     if not finding.passed:
