@@ -67,3 +67,18 @@
 {% macro spark__history_incremental_strategy() -%}
     {{ return('insert_overwrite') }}
 {%- endmacro %}
+
+{#- How the timeline (fct_touchpoints) takes a run's new and changed rows: merge on its key. The
+    same limit as above on Spark's Parquet tables: a first build works, a re-run must be a full
+    refresh (docs/scale-out.md). -#}
+{% macro timeline_incremental_strategy() -%}
+    {{ return(adapter.dispatch('timeline_incremental_strategy', 'cx_pipeline')()) }}
+{%- endmacro %}
+
+{% macro default__timeline_incremental_strategy() -%}
+    {{ return('merge') }}
+{%- endmacro %}
+
+{% macro spark__timeline_incremental_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}

@@ -8,7 +8,7 @@
 {{ config(
     materialized='incremental',
     unique_key='touchpoint_id',
-    incremental_strategy='merge',
+    incremental_strategy=timeline_incremental_strategy(),
     on_schema_change='fail',
     post_hook=[
         "{% if is_incremental() %}delete from {{ this }} where touchpoint_id not in (select md5(source || ':' || source_record_id) from {{ ref('stg_cx__touchpoints') }}){% endif %}"
