@@ -172,28 +172,36 @@ def _context(cx_data: CxDataResource, registry: Registry) -> tuple[QualitySettin
     return settings, CheckContext(registry=registry, paths=paths, as_of=settings.reference_time())
 
 
-def _source_checks(check: SourceCheck, registry: Registry, settings: QualitySettings) -> dg.AssetChecksDefinition:
+def _per_asset_checks(
+    check_name: str,
+    descriptions: dict[dg.AssetKey, str],
+    registry: Registry,
+    settings: QualitySettings,
+    measure: Callable[[QualitySettings, CheckContext, str], Measurement],
+    *,
+    name: str,
+) -> dg.AssetChecksDefinition:
+    """One blocking check on each asset of `descriptions`, run together: `measure(settings, ctx,
+    asset name)` measures one asset; each result is reported (metadata, results file, alert)."""
     specs = [
         dg.AssetCheckSpec(
-            check.name,
-            asset=ingested_key(source),
-            description=check.description,
+            check_name,
+            asset=key,
+            description=description,
             blocking=True,
-            metadata=_spec_metadata(check.name, settings),
+            metadata=_spec_metadata(check_name, settings),
         )
-        for source in registry.sources
+        for key, description in descriptions.items()
     ]
 
-    @dg.multi_asset_check(specs=specs, can_subset=True, name=f"{check.name}__sources")
+    @dg.multi_asset_check(specs=specs, can_subset=True, name=name)
     def _run(context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource):
         settings, ctx = _context(cx_data, registry)
-        params = settings.params(check.name)
         for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
-            spec = registry.source(key.asset_key.path[-1])
-            measurement = _measure_safely(lambda: check.measure(spec, params, ctx))
+            measurement = _measure_safely(lambda: measure(settings, ctx, key.asset_key.path[-1]))
             yield report(
                 context,
-                check=check.name,
+                check=check_name,
                 asset_key=key.asset_key,
                 measurement=measurement,
                 settings=settings,
@@ -202,84 +210,49 @@ def _source_checks(check: SourceCheck, registry: Registry, settings: QualitySett
             )
 
     return _run
+
+
+def _source_checks(check: SourceCheck, registry: Registry, settings: QualitySettings) -> dg.AssetChecksDefinition:
+    def measure(settings: QualitySettings, ctx: CheckContext, source: str) -> Measurement:
+        return check.measure(registry.source(source), settings.params(check.name), ctx)
+
+    descriptions = {ingested_key(source): check.description for source in registry.sources}
+    return _per_asset_checks(check.name, descriptions, registry, settings, measure, name=f"{check.name}__sources")
+
+
+def _validate_mart_suite(ctx: CheckContext, mart: str) -> Measurement:
+    path = mart_suite_path(mart)
+    suite = load_suite(path)
+    columns = suite_columns(suite)
+    selected = "*" if columns is None else ", ".join(sql_identifier(c) for c in columns)
+    with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
+        frame = con.sql(f"select {selected} from {sql_relation('marts', mart)}").pl()
+    measurement = validate_frame(frame, suite, path)
+    measurement.query = f"select * from {sql_relation('marts', mart)} limit 100  -- in {ctx.paths.warehouse}"
+    return measurement
 
 
 def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings) -> dg.AssetChecksDefinition:
-    specs = [
-        dg.AssetCheckSpec(
-            GX_SUITE,
-            asset=mart_key(mart),
-            description=f"The mart meets its Great Expectations suite expectations/marts/{mart}.json.",
-            blocking=True,
-            metadata=_spec_metadata(GX_SUITE, settings),
-        )
-        for mart in marts
-    ]
-
-    @dg.multi_asset_check(specs=specs, can_subset=True, name=f"{GX_SUITE}__marts")
-    def _run(context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource):
-        settings, ctx = _context(cx_data, registry)
-
-        def validate(mart: str) -> Measurement:
-            path = mart_suite_path(mart)
-            suite = load_suite(path)
-            columns = suite_columns(suite)
-            selected = "*" if columns is None else ", ".join(sql_identifier(c) for c in columns)
-            with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
-                frame = con.sql(f"select {selected} from {sql_relation('marts', mart)}").pl()
-            measurement = validate_frame(frame, suite, path)
-            measurement.query = f"select * from {sql_relation('marts', mart)} limit 100  -- in {ctx.paths.warehouse}"
-            return measurement
-
-        for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
-            measurement = _measure_safely(lambda: validate(key.asset_key.path[-1]))
-            yield report(
-                context,
-                check=GX_SUITE,
-                asset_key=key.asset_key,
-                measurement=measurement,
-                settings=settings,
-                paths=ctx.paths,
-                alerts=alerts,
-            )
-
-    return _run
+    descriptions = {
+        mart_key(mart): f"The mart meets its Great Expectations suite expectations/marts/{mart}.json." for mart in marts
+    }
+    return _per_asset_checks(
+        GX_SUITE,
+        descriptions,
+        registry,
+        settings,
+        lambda settings, ctx, mart: _validate_mart_suite(ctx, mart),
+        name=f"{GX_SUITE}__marts",
+    )
 
 
 def _mart_checks(check: MartCheck, marts: list[str], registry: Registry, settings: QualitySettings):
-    specs = [
-        dg.AssetCheckSpec(
-            check.name,
-            asset=mart_key(mart),
-            description=check.description,
-            blocking=True,
-            metadata=_spec_metadata(check.name, settings),
-        )
-        for mart in marts
-    ]
+    def measure(settings: QualitySettings, ctx: CheckContext, mart: str) -> Measurement:
+        with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
+            return check.measure(con, mart, settings.params(check.name), ctx)
 
-    @dg.multi_asset_check(specs=specs, can_subset=True, name=f"{check.name}__marts")
-    def _run(context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource):
-        settings, ctx = _context(cx_data, registry)
-        params = settings.params(check.name)
-
-        def measure(mart: str) -> Measurement:
-            with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
-                return check.measure(con, mart, params, ctx)
-
-        for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
-            measurement = _measure_safely(lambda: measure(key.asset_key.path[-1]))
-            yield report(
-                context,
-                check=check.name,
-                asset_key=key.asset_key,
-                measurement=measurement,
-                settings=settings,
-                paths=ctx.paths,
-                alerts=alerts,
-            )
-
-    return _run
+    descriptions = {mart_key(mart): check.description for mart in marts}
+    return _per_asset_checks(check.name, descriptions, registry, settings, measure, name=f"{check.name}__marts")
 
 
 def _warehouse_check(check: WarehouseCheck, registry: Registry, settings: QualitySettings) -> dg.AssetChecksDefinition:
