@@ -31,6 +31,20 @@ def test_shipped_rules_load_in_priority_order_and_round_trip_as_dbt_vars():
     assert identity["max_distinct_neighbours"]["phone"]["crm_id"] >= 1
 
 
+def test_a_rule_with_vetoes_only_is_judged_on_pairs_and_carries_them_to_dbt(tmp_path):
+    # the shipped same_phone: a shared phone links only names that are not clearly different
+    phone = next(r for r in load_identity_rules().match_rules if r.name == "same_phone")
+    assert phone.same == ("phone",) and not phone.similar
+    assert [(c.attribute, c.at_least) for c in phone.not_dissimilar] == [("full_name", 0.7)]
+    doc = _shipped()
+    doc["match_rules"].append({"name": "same_email_other_phone", "criteria": [{"same": "email"}, {"not_different": "phone"}]})
+    rules = load_identity_rules(_write(tmp_path, doc))
+    var = {r["name"]: r for r in rules.dbt_vars()["identity"]["match_rules"]}
+    assert var["same_email_other_phone"]["not_different"] == ["phone"]
+    assert var["same_phone"]["not_dissimilar"] == [{"attribute": "full_name", "at_least": 0.7}]
+    assert var["same_email"]["not_dissimilar"] == [] and var["same_email"]["not_different"] == []
+
+
 def test_shipped_junk_patterns_catch_the_placeholders_and_spare_real_values():
     rules = load_identity_rules()
     email = [re.compile(p) for p in rules.junk_patterns["email"]]
@@ -52,15 +66,26 @@ def test_shipped_junk_patterns_catch_the_placeholders_and_spare_real_values():
          r"match_rules\[\d+\]\.criteria\[0\]\.same: unknown identifier type or match attribute 'fax'"),
         (lambda d: d["match_rules"].append(
             {"name": "similar_name", "criteria": [{"similar": "full_name", "at_least": 0.9}]}),
-         r"match_rules\[\d+\]\.criteria: a rule with `similar` needs at least one `same` criterion"),
+         r"match_rules\[\d+\]\.criteria: a rule with `similar` or `not_different` compares record pairs: "
+         r"it needs at least one `same`"),
+        (lambda d: d["match_rules"].append(
+            {"name": "x", "criteria": [{"not_different": "full_name", "at_least": 0.7}]}),
+         r"match_rules\[\d+\]\.criteria: a rule with `similar` or `not_different` compares record pairs"),
+        (lambda d: d["match_rules"].append(
+            {"name": "x", "criteria": [{"same": "email"}, {"not_different": "phone", "at_least": 0.7}]}),
+         r"match_rules\[\d+\]\.criteria\[1\]\.not_different: unknown match attribute 'phone'"),
+        (lambda d: d["match_rules"].append(
+            {"name": "x", "criteria": [{"same": "email"}, {"not_different": "full_name", "at_least": 0}]}),
+         r"match_rules\[\d+\]\.criteria\[1\]\.at_least: expected a similarity in \(0, 1\]"),
+        (lambda d: d["match_rules"].append({"name": "x", "criteria": [
+            {"same": "email"}, {"not_different": "full_name"}, {"not_different": "full_name", "at_least": 0.7}]}),
+         r"match_rules\[\d+\]\.criteria: the same identifier type or attribute twice"),
         (lambda d: d["match_rules"].append(
             {"name": "x", "criteria": [{"same": "company"}, {"similar": "company_name", "at_least": 0.9}]}),
          r"match_rules\[\d+\]\.criteria\[1\]\.similar: unknown match attribute 'company_name'"),
         (lambda d: d["match_rules"].append(
             {"name": "x", "criteria": [{"same": "company"}, {"similar": "full_name", "at_least": 1.5}]}),
          r"match_rules\[\d+\]\.criteria\[1\]\.at_least: expected a similarity in \(0, 1\]"),
-        (lambda d: d["match_rules"].append({"name": "x", "criteria": [{"same": "email"}, {"not_different": "phone"}]}),
-         r"match_rules\[\d+\]\.criteria: `not_different` applies to record pairs"),
         (lambda d: d["match_attributes"]["full_name"].update({"from": ["full_name", ["surname"]]}),
          r"match_attributes\.full_name\.from\[1\]: unknown registry attribute .* 'surname'"),
         (lambda d: d["match_attributes"]["full_name"].update(compare_as="phonetic"),

@@ -43,6 +43,8 @@ class MatchRule:
     same: tuple[str, ...]  # identifier types or match attributes that must all be equal
     similar: tuple[Similarity, ...] = ()  # compared only within records equal on `same` (blocking)
     not_different: tuple[str, ...] = ()  # identifier types the two records must not disagree on
+    # attributes whose values must not clearly differ: below this similarity in one writing system
+    not_dissimilar: tuple[Similarity, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class IdentityRules:
                         "same": list(r.same),
                         "similar": [{"attribute": c.attribute, "at_least": c.at_least} for c in r.similar],
                         "not_different": list(r.not_different),
+                        "not_dissimilar": [{"attribute": c.attribute, "at_least": c.at_least} for c in r.not_dissimilar],
                     }
                     for r in self.match_rules
                 ],
@@ -142,6 +145,15 @@ def _parse_rule(path: Path, index: int, doc: Any, identifiers: set[str], attribu
     same: list[str] = []
     similar: list[Similarity] = []
     not_different: list[str] = []
+    not_dissimilar: list[Similarity] = []
+
+    def similarity(ckey: str, criterion: dict, kind: str) -> Similarity:
+        attribute = _check_type(path, f"{ckey}.{kind}", criterion[kind], attributes, "match attribute")
+        at_least = criterion["at_least"]
+        if isinstance(at_least, bool) or not isinstance(at_least, int | float) or not 0 < at_least <= 1:
+            raise _fail(path, f"{ckey}.at_least", f"expected a similarity in (0, 1], got {at_least!r}")
+        return Similarity(attribute=attribute, at_least=float(at_least))
+
     for j, criterion in enumerate(criteria):
         ckey = f"{key}.criteria[{j}]"
         kinds = set(criterion) & set(CRITERION_KINDS) if isinstance(criterion, dict) else set()
@@ -150,11 +162,9 @@ def _parse_rule(path: Path, index: int, doc: Any, identifiers: set[str], attribu
             what = "identifier type or match attribute"
             same.append(_check_type(path, f"{ckey}.same", criterion["same"], identifiers | attributes, what))
         elif kind == "similar" and set(criterion) == {"similar", "at_least"}:
-            attribute = _check_type(path, f"{ckey}.similar", criterion["similar"], attributes, "match attribute")
-            at_least = criterion["at_least"]
-            if isinstance(at_least, bool) or not isinstance(at_least, int | float) or not 0 < at_least <= 1:
-                raise _fail(path, f"{ckey}.at_least", f"expected a similarity in (0, 1], got {at_least!r}")
-            similar.append(Similarity(attribute=attribute, at_least=float(at_least)))
+            similar.append(similarity(ckey, criterion, "similar"))
+        elif kind == "not_different" and set(criterion) == {"not_different", "at_least"}:
+            not_dissimilar.append(similarity(ckey, criterion, "not_different"))
         elif kind == "not_different" and len(criterion) == 1:
             what = "identifier type or match attribute"
             value = criterion["not_different"]
@@ -163,20 +173,27 @@ def _parse_rule(path: Path, index: int, doc: Any, identifiers: set[str], attribu
             raise _fail(
                 path, ckey,
                 f"a criterion is one of {list(CRITERION_KINDS)}: {{same: email}}, "
-                "{similar: full_name, at_least: 0.9} or {not_different: phone}",
+                "{similar: full_name, at_least: 0.9}, {not_different: phone} or "
+                "{not_different: full_name, at_least: 0.7}",
             )
-    if not_different and not similar:
-        raise _fail(path, f"{key}.criteria", "`not_different` applies to record pairs: only in a rule with `similar`")
+    vetoes = not_different + [c.attribute for c in not_dissimilar]
     if (
         len(set(same)) != len(same)
         or len({c.attribute for c in similar}) != len(similar)
-        or len(set(not_different)) != len(not_different)
+        or len(set(vetoes)) != len(vetoes)
     ):
         raise _fail(path, f"{key}.criteria", "the same identifier type or attribute twice")
-    if similar and not same:
+    if (similar or vetoes) and not same:
         # Comparing every record with every other is quadratic: `same` criteria are the blocking key.
-        raise _fail(path, f"{key}.criteria", "a rule with `similar` needs at least one `same` criterion to block on")
-    return MatchRule(name=name, same=tuple(same), similar=tuple(similar), not_different=tuple(not_different))
+        raise _fail(
+            path, f"{key}.criteria",
+            "a rule with `similar` or `not_different` compares record pairs: it needs at least one "
+            "`same` criterion to block on",
+        )
+    return MatchRule(
+        name=name, same=tuple(same), similar=tuple(similar), not_different=tuple(not_different),
+        not_dissimilar=tuple(not_dissimilar),
+    )
 
 
 def _per_type(path: Path, key: str, doc: Any, known: set[str], item) -> dict:

@@ -190,6 +190,23 @@
     end)
 {%- endmacro %}
 
+{#- Whether a rule judges record pairs (int_identity__similar_pairs) rather than shared keys
+    (int_identity__match_keys): it has `similar` criteria or vetoes. -#}
+{% macro is_pair_rule(rule) -%}
+    {{ return((rule.similar or rule.not_different or rule.not_dissimilar) | length > 0) }}
+{%- endmacro %}
+
+{#- The writing system of a name: 'han' (any kanji), 'kana' (kana without kanji) or 'other'
+    (Latin and the rest). A name written in another system than its pair (山田 花子, ヤマダ ハナコ,
+    hanako yamada) cannot be compared without its reading, so it does not count as different. -#}
+{% macro writing_system(expression) -%}
+    case
+        when {{ regexp_matches(expression, '[\\x{3400}-\\x{9fff}\\x{f900}-\\x{faff}]') }} then 'han'
+        when {{ regexp_matches(expression, '[\\x{3040}-\\x{30ff}\\x{ff66}-\\x{ff9f}]') }} then 'kana'
+        else 'other'
+    end
+{%- endmacro %}
+
 {#- Each record with its key under a rule's `same` criteria: the values of those types joined
     (a record with several values of a type gets a key per combination). -#}
 {% macro rule_block_keys(values_relation, same) -%}

@@ -1,9 +1,9 @@
 -- Which match key each record carries under each exact rule. A rule of `same` criteria only keys
 -- a record by the tuple of its values; two records with the same key satisfy the rule. Rules
--- with `similar` criteria compare pairs instead (int_identity__similar_pairs).
+-- with `similar` or `not_different` criteria compare pairs instead (int_identity__similar_pairs).
 {%- set rules = identity_rules() %}
 {%- set exact_rules = [] %}
-{%- for rule in rules.match_rules %}{% if not rule.similar %}{% do exact_rules.append((loop.index, rule)) %}{% endif %}{% endfor %}
+{%- for rule in rules.match_rules %}{% if not is_pair_rule(rule) %}{% do exact_rules.append((loop.index, rule)) %}{% endif %}{% endfor %}
 
 with usable as (
     select * from {{ ref('int_identity__match_values') }}

@@ -1,13 +1,15 @@
--- Pairs of records that satisfy a rule with `similar` criteria: equal on the rule's `same`
--- criteria (the blocking key, so only records sharing a key are compared), similar enough on
--- every `similar` attribute and not disagreeing on any `not_different` type. Each pair appears
--- once, the smaller record first. Similarity is computed on the block's pairs first; the
--- `not_different` vetoes then only look at the few pairs that passed.
+-- Pairs of records that satisfy a rule judged on pairs (one with `similar` or `not_different`
+-- criteria): equal on the rule's `same` criteria (the blocking key, so only records sharing a key
+-- are compared), similar enough on every `similar` attribute, not disagreeing on any
+-- `not_different` type and, for `not_different` with `at_least`, not clearly different: both
+-- values written in one writing system and less similar than that. Each pair appears once, the
+-- smaller record first. Similarity is computed on the block's pairs first; the vetoes then only
+-- look at the few pairs that passed. A rule without `similar` scores its pairs 1.0.
 {%- set rules = identity_rules() %}
-{%- set similar_rules = [] %}
+{%- set pair_rules = [] %}
 {%- set veto_types = [] %}
 {%- for rule in rules.match_rules %}
-    {%- if rule.similar %}{% do similar_rules.append((loop.index, rule)) %}{% endif %}
+    {%- if is_pair_rule(rule) %}{% do pair_rules.append((loop.index, rule)) %}{% endif %}
     {%- for type in rule.not_different or [] if type not in veto_types %}{% do veto_types.append(type) %}{% endfor %}
 {%- endfor %}
 
@@ -25,7 +27,7 @@ values_{{ loop.index }} as (
 ),
 {% endfor %}
 
-{% for priority, rule in similar_rules %}
+{% for priority, rule in pair_rules %}
 rule_{{ priority }}_records as (
     -- each record with its blocking key and the values its similar criteria compare
     select distinct
@@ -59,20 +61,20 @@ rule_{{ priority }}_similar as (
             {%- for criterion in rule.similar %},
             {{ match_similarity(rules.match_attributes[criterion.attribute].compare_as, 'a.similar_' ~ loop.index, 'b.similar_' ~ loop.index) }} as similarity_{{ loop.index }}
             {%- endfor %},
-            least({% for criterion in rule.similar %}similarity_{{ loop.index }}, {% endfor %}1.0) as similarity
+            {% if rule.similar %}least({% for criterion in rule.similar %}similarity_{{ loop.index }}, {% endfor %}1.0){% else %}1.0{% endif %} as similarity
         from rule_{{ priority }}_records as a
         inner join rule_{{ priority }}_records as b
             on b.block_key = a.block_key
             and (a.source < b.source or (a.source = b.source and a.source_record_id < b.source_record_id))
     ) as compared
-    where
+    where true
     {%- for criterion in rule.similar %}
-        similarity_{{ loop.index }} >= {{ criterion.at_least }}{{ " and" if not loop.last }}
+        and similarity_{{ loop.index }} >= {{ criterion.at_least }}
     {%- endfor %}
     group by source_a, source_record_id_a, source_b, source_record_id_b
 ),
 
-rule_{{ priority }} as (
+rule_{{ priority }}_vetoed_0 as (
     select
         pairs.source_a,
         pairs.source_record_id_a,
@@ -96,14 +98,42 @@ rule_{{ priority }} as (
             or {{ lists_overlap('a_' ~ loop.index ~ '.vals', 'b_' ~ loop.index ~ '.vals') }})
     {%- endfor %}
 ),
+{% for criterion in rule.not_dissimilar or [] %}
+{%- set compare_as = rules.match_attributes[criterion.attribute].compare_as %}
+rule_{{ priority }}_vetoed_{{ loop.index }} as (
+    -- not clearly different on {{ criterion.attribute }}: one record lacks it, or some pair of their
+    -- values is written in different systems or at least {{ criterion.at_least }} similar as a whole
+    select pairs.source_a, pairs.source_record_id_a, pairs.source_b, pairs.source_record_id_b,
+        pairs.rule_priority, pairs.match_rule, pairs.similarity
+    from rule_{{ priority }}_vetoed_{{ loop.index0 }} as pairs
+    left join usable as a
+        on a.source = pairs.source_a and a.source_record_id = pairs.source_record_id_a
+        and a.value_type = {{ sql_literal(criterion.attribute) }}
+    left join usable as b
+        on b.source = pairs.source_b and b.source_record_id = pairs.source_record_id_b
+        and b.value_type = {{ sql_literal(criterion.attribute) }}
+    group by pairs.source_a, pairs.source_record_id_a, pairs.source_b, pairs.source_record_id_b,
+        pairs.rule_priority, pairs.match_rule, pairs.similarity
+    having max(case
+        when a.match_value is null or b.match_value is null then 1
+        {%- if compare_as == 'person_name' %}
+        when {{ writing_system('a.match_value') }} <> {{ writing_system('b.match_value') }} then 1
+        {%- endif %}
+        when {{ string_similarity('a.match_value', 'b.match_value') }} >= {{ criterion.at_least }} then 1
+        else 0 end) = 1
+),
+{% endfor %}
+rule_{{ priority }} as (
+    select * from rule_{{ priority }}_vetoed_{{ (rule.not_dissimilar or []) | length }}
+),
 {% endfor %}
 
 final as (
-    {%- for priority, rule in similar_rules %}
+    {%- for priority, rule in pair_rules %}
     select * from rule_{{ priority }}
     {{ "union all" if not loop.last }}
     {%- endfor %}
-    {%- if not similar_rules %}
+    {%- if not pair_rules %}
     select
         cast(null as {{ string_type() }}) as source_a, cast(null as {{ string_type() }}) as source_record_id_a,
         cast(null as {{ string_type() }}) as source_b, cast(null as {{ string_type() }}) as source_record_id_b,
