@@ -29,9 +29,8 @@ def generate_dbt_docs(paths: DataPaths) -> Path:
     from cx_pipeline.defs.resources import CxDataResource
 
     CxDataResource(root=str(paths.root)).export_for_dbt()
-    dbt_vars = {**dbt_rule_vars(), "cx_run_id": "docs"}
     invocation = DbtCliResource(project_dir=cx_dbt_project, dbt_executable=venv_executable("dbt")).cli(
-        ["docs", "generate", "--static", "--vars", json.dumps(dbt_vars)],
+        ["docs", "generate", "--static", "--vars", json.dumps(dbt_rule_vars(), sort_keys=True)],
         target_path=paths.dbt_docs,
         raise_on_error=False,
     ).wait()

@@ -449,7 +449,11 @@ def test_a_daily_increment_runs_one_partition_merges_the_timeline_and_a_rerun_ch
 
         # re-running the partition changes nothing: ingestion outputs, the timeline, every mart
         ingested, marts = _ingested(paths), _mart_counts(paths)
-        assert execute_run_request(request, instance).success
+        rerun = execute_run_request(request, instance)
+        assert rerun.success
+        # and dbt started from the last run's parse (dbt_runs/) instead of parsing the project again
+        log = (paths.dbt_runs / rerun.run_id / "dbt.log").read_text(encoding="utf-8")
+        assert "Partial parsing enabled" in log and "Unable to do partial parsing" not in log
         assert _ingested(paths) == ingested
         assert _timeline(paths).equals(after)
         assert _mart_counts(paths) == marts

@@ -67,7 +67,7 @@ def spark_build(pipeline_run: PipelineRun, tmp_path_factory: pytest.TempPathFact
     env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
     env.update(
         DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        CX_DATA_DIR=str(root), CX_DBT_TARGET="spark",
+        CX_DATA_DIR=str(root), CX_DBT_TARGET="spark", CX_RUN_ID="spark-target-test",
         # a fresh catalog per build: no Derby metastore to create (tables are still Parquet files)
         CX_SPARK_CATALOG="in-memory",
     )
@@ -78,7 +78,7 @@ def spark_build(pipeline_run: PipelineRun, tmp_path_factory: pytest.TempPathFact
             str(DBT), "build", "--profiles-dir", ".", "--select", *selection,
             # unit tests are engine-independent and run on DuckDB; data tests run here too
             "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious",
-            "--vars", json.dumps({**dbt_rule_vars(), "cx_run_id": "spark-target-test"}),
+            "--vars", json.dumps(dbt_rule_vars()),
             "--target-path", str(root / "dbt_target"), "--log-path", str(root / "dbt_logs"),
         ],
         cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=840,

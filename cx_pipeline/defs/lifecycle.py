@@ -9,7 +9,7 @@ import polars as pl
 from dagster_dbt import DbtCliResource
 
 from cx_pipeline.dbt_project import cx_dbt_project
-from cx_pipeline.defs.dbt import LIFECYCLE_GROUP, dbt_rule_vars
+from cx_pipeline.defs.dbt import LIFECYCLE_GROUP, dbt_rule_vars, keep_parse, reuse_last_parse
 from cx_pipeline.defs.resources import CxDataResource
 from cx_pipeline.lib.code_version import code_version
 from cx_pipeline.lifecycle.accuracy import accuracy_markdown, phase_accuracy
@@ -23,6 +23,8 @@ REPORT_FILE = "phase_accuracy.json"
 PEOPLE_TRUTH_FILE, RECORDS_TRUTH_FILE = "people.parquet", "identity_truth.parquet"
 # Where the phase rules are built once more on the true people, then dropped.
 TRUE_GROUPING_SCHEMA = "lifecycle_true_grouping"
+# dbt's parse with the true-grouping vars, kept for the next run (cx_pipeline/defs/dbt.py reuse_last_parse)
+TRUE_GROUPING_PARSE = "partial_parse.true_grouping.msgpack"
 LIFECYCLE_MODELS = "path:models/intermediate/lifecycle"
 
 
@@ -43,13 +45,16 @@ def _run_rules_on_true_people(dbt: DbtCliResource, paths: DataPaths, run_id: str
             {"truth": str(paths.truth / RECORDS_TRUTH_FILE)},
         )
     dbt_vars = {**dbt_rule_vars(), "lifecycle_grouping": str(grouping_file), "lifecycle_schema": TRUE_GROUPING_SCHEMA}
+    # its own target folder: a parse with these vars must not replace the project's manifest
+    target = paths.dbt_runs / run_id / TRUE_GROUPING_SCHEMA
+    reuse_last_parse(paths.dbt_runs, target, kept_as=TRUE_GROUPING_PARSE)
     try:
         dbt.cli(
-            ["run", "--select", LIFECYCLE_MODELS, "--vars", json.dumps(dbt_vars)],
+            ["run", "--select", LIFECYCLE_MODELS, "--vars", json.dumps(dbt_vars, sort_keys=True)],
             manifest=cx_dbt_project.manifest_path,
-            # its own target folder: a parse with these vars must not replace the project's manifest
-            target_path=paths.dbt_runs / run_id / TRUE_GROUPING_SCHEMA,
+            target_path=target,
         ).wait()
+        keep_parse(target, paths.dbt_runs, kept_as=TRUE_GROUPING_PARSE)
         with duckdb.connect(str(paths.warehouse)) as con:
             stages = pl.from_arrow(
                 con.sql(f"select customer_id, sub_stage from {TRUE_GROUPING_SCHEMA}.int_lifecycle__customer_stages").arrow()

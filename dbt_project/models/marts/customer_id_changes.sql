@@ -6,7 +6,7 @@
 
 with assignments as (
     select * from {{ ref('int_identity__customer_ids') }}
-    where run_id = {{ sql_literal(var('cx_run_id', invocation_id)) }}
+    where run_id = {{ sql_literal(env_var('CX_RUN_ID', invocation_id)) }}
 ),
 
 moves as (

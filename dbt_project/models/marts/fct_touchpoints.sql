@@ -48,7 +48,7 @@ new_or_changed as (
 reassigned as (
     select source, source_record_id
     from {{ ref('int_identity__customer_ids') }}
-    where run_id = {{ sql_literal(var('cx_run_id', invocation_id)) }}
+    where run_id = {{ sql_literal(env_var('CX_RUN_ID', invocation_id)) }}
         and previous_customer_id is distinct from customer_id
 ),
 

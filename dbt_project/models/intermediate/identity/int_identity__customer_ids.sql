@@ -111,7 +111,7 @@ final as (
         assigned_before.source_record_id,
         component_ids.customer_id,
         assigned_before.previous_customer_id,
-        {{ sql_literal(var('cx_run_id', invocation_id)) }} as run_id,
+        {{ sql_literal(env_var('CX_RUN_ID', invocation_id)) }} as run_id,
         cast(current_timestamp as {{ timestamp_tz_type() }}) as assigned_at
     from assigned_before
     inner join component_ids on component_ids.component_id = assigned_before.component_id
