@@ -145,17 +145,18 @@ def test_golden_record_and_key_ring(pipeline_run):
     assert golden_emails_in_ring == with_email > 0
 
 
-def test_a_rerun_on_the_same_data_keeps_every_customer_id_and_the_phase_history(pipeline_run):
+def test_a_rerun_on_the_same_data_keeps_every_customer_id_and_the_phase_history(run_copy):
+    """On a copy of the session run (other tests read the session run's published version)."""
     from dagster import DagsterInstance
 
     from cx_pipeline.definitions import defs
 
     def links() -> set[tuple]:
-        with duckdb.connect(str(pipeline_run.paths.published_db), read_only=True) as con:
+        with duckdb.connect(str(run_copy.published_db), read_only=True) as con:
             return set(con.execute("select source, source_record_id, customer_id from customer_identity_links").fetchall())
 
     def history() -> set[tuple]:
-        with duckdb.connect(str(pipeline_run.paths.published_db), read_only=True) as con:
+        with duckdb.connect(str(run_copy.published_db), read_only=True) as con:
             return set(con.execute("select * from customer_phase_history").fetchall())
 
     before, history_before = links(), history()
