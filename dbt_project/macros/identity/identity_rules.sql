@@ -116,6 +116,40 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- A cheap necessary condition for match_similarity(a, b) >= at_least, so the costly comparison
+    only runs on the pairs that pass it (in a CASE: engines push a plain AND into the join and
+    may evaluate the costly side first). Names: the word-by-word similarity is at most the first
+    words' similarity, and most people sharing a postcode differ in the first word already (at
+    1 M people, 21.7 M candidate pairs share a postcode). -#}
+{% macro similarity_prefilter(compare_as, a_key, b_key, at_least) -%}
+    {%- if compare_as == 'person_name' -%}
+        {{ string_similarity(a_key, b_key) }} >= {{ at_least }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- What similarity_prefilter compares, computed once per record: a name's first word. -#}
+{% macro prefilter_key(compare_as, expression) -%}
+    {%- if compare_as == 'person_name' -%}
+        {{ first_word(expression) }}
+    {%- else -%}
+        cast(null as {{ string_type() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro first_word(expression) -%}
+    {{ return(adapter.dispatch('first_word', 'cx_pipeline')(expression)) }}
+{%- endmacro %}
+
+{% macro default__first_word(expression) -%}
+    split_part({{ expression }}, ' ', 1)
+{%- endmacro %}
+
+{% macro spark__first_word(expression) -%}
+    substring_index({{ expression }}, ' ', 1)
+{%- endmacro %}
+
 {% macro word_by_word_similarity(a, b) -%}
     {{ return(adapter.dispatch('word_by_word_similarity', 'cx_pipeline')(a, b)) }}
 {%- endmacro %}

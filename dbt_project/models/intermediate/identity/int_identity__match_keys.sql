@@ -36,23 +36,29 @@ record_keys as (
     {%- endif %}
 ),
 
+-- a record with several values of a type repeats a key; the rule is part of the key
+distinct_keys as (
+    select distinct source, source_record_id, rule_priority, match_rule, match_key
+    from record_keys
+),
+
 -- a key carried by one record links nothing
 shared_keys as (
     select match_key
-    from record_keys
+    from distinct_keys
     group by match_key
-    having count(distinct source || '|' || source_record_id) > 1
+    having count(*) > 1
 ),
 
 final as (
-    select distinct
-        record_keys.source,
-        record_keys.source_record_id,
-        record_keys.rule_priority,
-        record_keys.match_rule,
-        record_keys.match_key
-    from record_keys
-    inner join shared_keys on shared_keys.match_key = record_keys.match_key
+    select
+        distinct_keys.source,
+        distinct_keys.source_record_id,
+        distinct_keys.rule_priority,
+        distinct_keys.match_rule,
+        distinct_keys.match_key
+    from distinct_keys
+    inner join shared_keys on shared_keys.match_key = distinct_keys.match_key
 )
 
 select * from final

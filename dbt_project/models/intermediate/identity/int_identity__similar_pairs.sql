@@ -35,7 +35,8 @@ rule_{{ priority }}_records as (
         keyed.source_record_id,
         keyed.block_key
         {%- for criterion in rule.similar %},
-        s_{{ loop.index }}.match_value as similar_{{ loop.index }}
+        s_{{ loop.index }}.match_value as similar_{{ loop.index }},
+        {{ prefilter_key(rules.match_attributes[criterion.attribute].compare_as, 's_' ~ loop.index ~ '.match_value') }} as prefilter_{{ loop.index }}
         {%- endfor %}
     from ({{ rule_block_keys('usable', rule.same) }}) as keyed
     {%- for criterion in rule.similar %}
@@ -59,7 +60,11 @@ rule_{{ priority }}_similar as (
             b.source as source_b,
             b.source_record_id as source_record_id_b
             {%- for criterion in rule.similar %},
-            {{ match_similarity(rules.match_attributes[criterion.attribute].compare_as, 'a.similar_' ~ loop.index, 'b.similar_' ~ loop.index) }} as similarity_{{ loop.index }}
+            {%- set compare_as = rules.match_attributes[criterion.attribute].compare_as %}
+            -- the costly comparison only where a cheap necessary condition holds (0 elsewhere)
+            case when {{ similarity_prefilter(compare_as, 'a.prefilter_' ~ loop.index, 'b.prefilter_' ~ loop.index, criterion.at_least) }}
+                then {{ match_similarity(compare_as, 'a.similar_' ~ loop.index, 'b.similar_' ~ loop.index) }}
+                else 0.0 end as similarity_{{ loop.index }}
             {%- endfor %},
             {% if rule.similar %}least({% for criterion in rule.similar %}similarity_{{ loop.index }}, {% endfor %}1.0){% else %}1.0{% endif %} as similarity
         from rule_{{ priority }}_records as a
