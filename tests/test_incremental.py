@@ -454,6 +454,10 @@ def test_a_daily_increment_runs_one_partition_merges_the_timeline_and_a_rerun_ch
         # and dbt started from the last run's parse (dbt_runs/) instead of parsing the project again
         log = (paths.dbt_runs / rerun.run_id / "dbt.log").read_text(encoding="utf-8")
         assert "Partial parsing enabled" in log and "Unable to do partial parsing" not in log
+        # the run id reaches the models as an environment variable, rendered afresh on every run
+        for model in ("marts/fct_touchpoints.sql", "marts/customer_id_changes.sql"):
+            compiled = paths.dbt_runs / rerun.run_id / "compiled" / "cx_pipeline" / "models" / model
+            assert f"run_id = '{rerun.run_id}'" in compiled.read_text(encoding="utf-8"), model
         assert _ingested(paths) == ingested
         assert _timeline(paths).equals(after)
         assert _mart_counts(paths) == marts
