@@ -1,9 +1,9 @@
 -- Pairs of records that satisfy a rule judged on pairs (one with `similar` or `not_different`
 -- criteria): equal on the rule's `same` criteria (the blocking key, so only records sharing a key
 -- are compared), similar enough on every `similar` attribute, not disagreeing on any
--- `not_different` type and, for `not_different` with `at_least`, not clearly different: both
--- values written in one writing system and less similar than that. Each pair appears once, the
--- smaller record first. Similarity is computed on the block's pairs first; the vetoes then only
+-- `not_different` type and, for `not_different` with `at_least`, not clearly different (clearly
+-- different: both values present, names written in one writing system, and less similar than
+-- `at_least`). Each pair appears once, the smaller record first. Similarity is computed on the block's pairs first; the vetoes then only
 -- look at the few pairs that passed. A rule without `similar` scores its pairs 1.0.
 {%- set rules = identity_rules() %}
 {%- set pair_rules = [] %}
