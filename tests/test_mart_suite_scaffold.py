@@ -64,3 +64,47 @@ def test_a_suite_reads_only_the_columns_it_names_unless_one_expectation_needs_th
     assert suite_columns(named) == ["customer_id", "phase", "sub_stage", "to", "from"]
     whole_table = suite({"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": ["a"]}})
     assert suite_columns(whole_table) is None
+
+
+def test_few_valued_text_reaches_gx_as_categories_with_the_same_findings(monkeypatch):
+    """Columns with few distinct values go to GX as pandas categoricals (memory at 1 M people):
+    regex, set, uniqueness and null expectations find exactly what they find on plain strings."""
+    from pathlib import Path
+
+    import polars as pl
+
+    from cx_pipeline.quality import expectations
+    from cx_pipeline.quality.expectations import validate_frame
+
+    frame = pl.DataFrame(
+        {
+            "id": [str(i) for i in range(2000)],
+            "country": ["JP"] * 1997 + ["Japan", "jp", None],
+            "channel": ["web"] * 1999 + ["fax"],
+        }
+    )
+    suite = {
+        "name": "few_values",
+        "meta": {"row_key": ["id"]},
+        "expectations": [
+            {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "country", "regex": "^[A-Z]{2}$"}},
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "channel", "value_set": ["web", "app"]}},
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "country"}},
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "channel"}},
+        ],
+    }
+    assert expectations._pandas(frame)["channel"].dtype == "category"
+    as_categories = validate_frame(frame, suite, Path("few_values.json"))
+    found = {f.subject: (f.count, f.note) for f in as_categories.findings}
+    assert found["expect_column_values_to_match_regex(country)"] == (2, "e.g. Japan, jp")
+    assert found["expect_column_values_to_be_in_set(channel)"] == (1, "e.g. fax")
+    assert found["expect_column_values_to_not_be_null(country)"][0] == 1
+    assert found["expect_column_values_to_be_unique(channel)"][0] == 1999
+    # the same suite on plain strings (nothing counts as few-valued) finds the same
+    monkeypatch.setattr(expectations, "CATEGORICAL_AT_MOST", 0)
+    assert expectations._pandas(frame)["channel"].dtype != "category"
+    as_strings = validate_frame(frame, suite, Path("few_values.json"))
+    assert [(f.subject, f.count, f.note) for f in as_strings.findings] == [
+        (f.subject, f.count, f.note) for f in as_categories.findings
+    ]
+    assert as_strings.sample.equals(as_categories.sample)
