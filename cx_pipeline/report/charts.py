@@ -61,24 +61,32 @@ def _phase_legend() -> alt.Legend:
     return alt.Legend(orient="bottom", title="phase", direction="horizontal")
 
 
+def _labelled_phase_bars(
+    data: pl.DataFrame, category: str, value: str, value_title: str, headroom: float, label_dx: int
+) -> alt.LayerChart:
+    """Horizontal bars in the frame's order, coloured by `phase`, each with its `label` at its end;
+    the value axis runs to `headroom` times the largest bar, leaving room on the right for labels."""
+    top = data[value].max() or 1
+    base = alt.Chart(data).encode(
+        y=alt.Y(f"{category}:N", sort=data[category].to_list(), title=None),
+        x=alt.X(f"{value}:Q", title=value_title, scale=alt.Scale(domain=[0, top * headroom])),
+    )
+    bars = base.mark_bar().encode(color=alt.Color("phase:N", scale=_phase_scale(), legend=_phase_legend()))
+    text = base.mark_text(align="left", dx=label_dx, fontSize=11).encode(text="label:N")
+    return bars + text
+
+
 def funnel(frame: pl.DataFrame) -> Chart:
     data = frame.sort("step_order").with_columns(
         label=pl.format("{} ({}%)", _thousands("customers_reached"), (pl.col.conversion_from_first * 100).round(1)),
         step_label=pl.format("{}. {}", pl.col.step_order, pl.col.step.str.replace_all("_", " ")),
     )
-    top = data["customers_reached"].max() or 1
-    base = alt.Chart(data).encode(
-        y=alt.Y("step_label:N", sort=data["step_label"].to_list(), title=None),
-        # room on the right for the labels
-        x=alt.X("customers_reached:Q", title="customers who reached the step", scale=alt.Scale(domain=[0, top * 1.35])),
-    )
-    bars = base.mark_bar().encode(color=alt.Color("phase:N", scale=_phase_scale(), legend=_phase_legend()))
-    text = base.mark_text(align="left", dx=4, fontSize=11).encode(text="label:N")
     return render(
         "funnel",
         "Lifecycle funnel",
         "Customers who reached each lifecycle milestone, with the share of those first touched.",
-        (bars + text).properties(width=WIDTH - 100, height=200),
+        _labelled_phase_bars(data, "step_label", "customers_reached", "customers who reached the step", 1.35, 4)
+        .properties(width=WIDTH - 100, height=200),
     )
 
 
@@ -86,18 +94,12 @@ def phase_distribution(frame: pl.DataFrame) -> Chart:
     data = frame.sort("phase_order", "stage_order").with_columns(
         stage=pl.format("{}: {}", pl.col.phase_label, pl.col.stage_label), label=_thousands("customers")
     )
-    top = data["customers"].max() or 1
-    base = alt.Chart(data).encode(
-        y=alt.Y("stage:N", sort=data["stage"].to_list(), title=None),
-        x=alt.X("customers:Q", title="customers now in the sub-stage", scale=alt.Scale(domain=[0, top * 1.15])),
-    )
-    bars = base.mark_bar().encode(color=alt.Color("phase:N", scale=_phase_scale(), legend=_phase_legend()))
-    text = base.mark_text(align="left", dx=3, fontSize=11).encode(text="label:N")
     return render(
         "phases",
         "Where customers are now",
         "Customers by lifecycle phase and sub-stage on the as-of day.",
-        (bars + text).properties(width=WIDTH - 160, height=260),
+        _labelled_phase_bars(data, "stage", "customers", "customers now in the sub-stage", 1.15, 3)
+        .properties(width=WIDTH - 160, height=260),
     )
 
 
