@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cx_pipeline.lib.config_file import read_yaml
 from cx_pipeline.paths import CONFIG_DIR
 
 OPERATIONS_CONFIG = CONFIG_DIR / "operations.yml"
@@ -122,12 +122,7 @@ def operations_config_path() -> Path:
 
 def load_operations_settings(path: Path | str | None = None) -> OperationsSettings:
     path = Path(path) if path else operations_config_path()
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise OperationsConfigError(f"{path}: <yaml>: {error}") from None
-    except FileNotFoundError:
-        raise OperationsConfigError(f"{path}: <file>: not found") from None
+    doc = read_yaml(path, OperationsConfigError)
     if not isinstance(doc, dict):
         raise OperationsConfigError(f"{path}: <top>: expected a mapping with `schedule` and `owners`")
     try:

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cx_pipeline.ingest.registry import Registry, load_registry
+from cx_pipeline.lib.config_file import read_yaml
 from cx_pipeline.paths import CONFIG_DIR
 from cx_pipeline.quality.base import CheckParams
 from cx_pipeline.quality.catalog import all_checks
@@ -116,10 +116,5 @@ def quality_config_path() -> Path:
 
 def load_quality_settings(path: Path | str | None = None, registry: Registry | None = None) -> QualitySettings:
     path = Path(path) if path else quality_config_path()
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise QualityConfigError(f"{path}: <yaml>: {error}") from None
-    except FileNotFoundError:
-        raise QualityConfigError(f"{path}: <file>: not found") from None
+    doc = read_yaml(path, QualityConfigError)
     return parse_quality_settings(doc, path, registry or load_registry())
