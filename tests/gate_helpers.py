@@ -77,6 +77,14 @@ def evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.A
     return {("/".join(e.asset_key.path), e.check_name): e for e in result.get_asset_check_evaluations()}
 
 
+def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
+    """asset path -> the metadata of its materialization, for every asset the run materialized."""
+    return {
+        "/".join(event.asset_key.path): event.step_materialization_data.materialization.metadata
+        for event in result.get_asset_materialization_events()
+    }
+
+
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(
         event.step_failure_data.user_failure_data.description or ""

@@ -5,20 +5,14 @@ from __future__ import annotations
 import pytest
 
 from cx_pipeline.ingest.registry import load_registry
+from gate_helpers import materializations
 from published_marts import PUBLISHED_MARTS
 
 pytestmark = pytest.mark.e2e
 
 
-def _metadata(result) -> dict[str, dict]:
-    return {
-        "/".join(event.asset_key.path): event.step_materialization_data.materialization.metadata
-        for event in result.get_asset_materialization_events()
-    }
-
-
 def test_every_dbt_table_has_its_row_count_and_a_preview(pipeline_run):
-    materialized = _metadata(pipeline_run.result)
+    materialized = materializations(pipeline_run.result)
     dbt_assets = {k: m for k, m in materialized.items() if "unique_id" in m}
     assert len(dbt_assets) > 40
     for key, metadata in dbt_assets.items():
@@ -32,7 +26,7 @@ def test_every_dbt_table_has_its_row_count_and_a_preview(pipeline_run):
 def test_marts_carry_their_key_figures(pipeline_run):
     import duckdb
 
-    materialized = _metadata(pipeline_run.result)
+    materialized = materializations(pipeline_run.result)
     with duckdb.connect(str(pipeline_run.paths.published_db), read_only=True) as con:
         lowest = con.execute("select min(link_rate) from source_link_rates").fetchall()[0][0]
         phases = dict(con.execute("select phase, count(*) from customer_lifecycle group by all").fetchall())
@@ -51,7 +45,7 @@ def test_landing_assets_are_observed_and_union_tables_previewed(pipeline_run):
         for e in result.all_events
         if e.event_type_value == "ASSET_OBSERVATION"
     }
-    materialized = _metadata(result)
+    materialized = materializations(result)
     for source in load_registry().sources:
         landing = observed[f"landing/{source}"]
         assert landing["dagster/row_count"].value == materialized[f"ingested/{source}"]["rows_in"].value

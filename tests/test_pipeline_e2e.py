@@ -9,22 +9,16 @@ import polars as pl
 import pytest
 
 from cx_pipeline.ingest.registry import load_registry
+from gate_helpers import materializations
 from published_marts import PUBLISHED_MARTS
 
 pytestmark = pytest.mark.e2e
 
 
-def _materializations(result) -> dict[str, dict]:
-    return {
-        "/".join(event.asset_key.path): event.step_materialization_data.materialization.metadata
-        for event in result.get_asset_materialization_events()
-    }
-
-
 def test_run_succeeds_and_materializes_every_asset(pipeline_run):
     result = pipeline_run.result
     assert result.success, [e.message for e in result.all_events if e.is_failure]
-    materialized = _materializations(result)
+    materialized = materializations(result)
     for source in load_registry().sources:
         assert f"ingested/{source}" in materialized
     for mart in PUBLISHED_MARTS:
@@ -33,7 +27,7 @@ def test_run_succeeds_and_materializes_every_asset(pipeline_run):
 
 
 def test_ingestion_accounts_for_every_row(pipeline_run):
-    materialized = _materializations(pipeline_run.result)
+    materialized = materializations(pipeline_run.result)
     total_quarantined = 0
     for source in load_registry().sources:
         meta = materialized[f"ingested/{source}"]
@@ -100,12 +94,12 @@ def test_nothing_written_outside_the_data_folder(pipeline_run):
 
 
 def test_match_quality_is_measured_against_the_truth(pipeline_run):
-    meta = _materializations(pipeline_run.result)["identity/match_quality"]
+    meta = materializations(pipeline_run.result)["identity/match_quality"]
     assert meta["ground_truth"].value == "present"
     records = meta["match_records_evaluated"].value
     accepted_total = sum(
         meta_value.value
-        for key, materialization in _materializations(pipeline_run.result).items()
+        for key, materialization in materializations(pipeline_run.result).items()
         if key.startswith("ingested/") and "rows_accepted" in materialization
         for meta_value in [materialization["rows_accepted"]]
     )
