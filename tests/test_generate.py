@@ -486,6 +486,44 @@ def test_usage_app_orders_and_support_only_after_purchase(default_run):
     assert users["person_id"].n_unique() >= 0.95 * len(customers)
 
 
+def test_a_customer_keeps_one_contract_size_and_currency(clean_run):
+    """Renewals repeat the first order; upsells add 30-100 % of it and add-ons 5-20 %, so the
+    share of the first order tells them apart (the lifecycle rule expand.upsell_min_share_of_first_order)."""
+    landing, _ = clean_run
+    orders = (
+        _with_truth(landing, "orders")
+        .with_columns(ts=pl.col.ordered_at.str.to_datetime(time_zone="UTC"), amount=pl.col.amount.cast(pl.Float64))
+        .sort("person_id", "ts")
+    )
+    per_buyer = orders.group_by("person_id").agg(currencies=pl.col.currency.n_unique(), first=pl.col.amount.first())
+    assert per_buyer.height > 50
+    assert (per_buyer["currencies"] == 1).all()
+    later = orders.join(per_buyer, on="person_id").filter(pl.col.ts > pl.col.ts.min().over("person_id"))
+    share = (later["amount"] / later["first"]).round(2)
+    assert share.is_between(0.21, 0.29).sum() == 0
+    assert (share == 1.0).sum() > 0 and share.is_between(0.3, 0.99).sum() > 0 and share.is_between(0.05, 0.2).sum() > 0
+
+
+def test_at_risk_customers_show_their_trouble_in_support(clean_run):
+    """Each at-risk customer opened a severe case in the two weeks before going quiet that is still
+    unresolved, or was closed and rated 1-2 (or not rated)."""
+    landing, _ = clean_run
+    cases = _with_truth(landing, "support_cases").with_columns(
+        opened=pl.col.opened_at.str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="Asia/Tokyo").dt.convert_time_zone("UTC"),
+        csat=pl.col.csat.cast(pl.Int64, strict=False),
+    )
+    trouble = cases.filter(
+        pl.col.at_risk
+        & pl.col.severity.is_in(["high", "critical"])
+        & pl.col.opened.is_between(pl.col.last_activity_at - timedelta(days=14), pl.col.last_activity_at)
+        & ((pl.col.closed_at == "") | pl.col.closed_at.is_null() | pl.col.csat.is_null() | (pl.col.csat <= 2))
+    )
+    at_risk = set(truth(landing, "people").filter(pl.col.at_risk)["person_id"])
+    assert len(at_risk) >= 5
+    assert set(trouble["person_id"]) == at_risk
+    assert (trouble["opened"] <= (AS_OF_END - timedelta(days=10)).astimezone(UTC)).all()  # then they went quiet
+
+
 def test_impossible_sequences_are_flagged_and_really_impossible(noisy_run):
     landing, summary = noisy_run
     flagged = truth(landing, "row_issues").filter(pl.col.kind == "impossible_sequence")

@@ -29,7 +29,8 @@ def test_shipped_rules_load_and_reach_dbt_as_plain_json():
     lifecycle = json.loads(json.dumps(dbt_rule_vars()))["lifecycle"]
     assert lifecycle == rules.rules
     assert lifecycle["use"]["successful_use_day"] == {"min_active_minutes": 30, "min_feature_events": 5}
-    assert set(lifecycle["expand"]["upsell_min_amount"]) == {"JPY", "USD", "EUR"}
+    assert lifecycle["expand"]["upsell_min_share_of_first_order"] == 0.25
+    assert lifecycle["use"]["at_risk"]["severe_case_severities"] == ["high", "critical"]
 
 
 def test_a_fixed_as_of_day_is_read_whether_quoted_or_not(tmp_path):
@@ -52,7 +53,10 @@ def test_a_fixed_as_of_day_is_read_whether_quoted_or_not(tmp_path):
         (lambda d: d["purchase"]["engaged_crm_stages"].append("sql"), r"purchase: CRM stage\(s\) \['sql'\] both engaged and evaluating"),
         (lambda d: d["use"]["at_risk"].update(min_days_inactive=-1), r"use\.at_risk\.min_days_inactive: expected a whole number >= 0"),
         (lambda d: d["lapsed"].update(inactive_days=0), r"lapsed\.inactive_days: expected a whole number >= 1"),
-        (lambda d: d["expand"]["upsell_min_amount"].pop("EUR"), r"expand\.upsell_min_amount: expected an amount for each accepted currency"),
+        (lambda d: d["expand"].update(upsell_min_share_of_first_order=0), r"expand\.upsell_min_share_of_first_order: expected a share > 0"),
+        (lambda d: d["use"]["at_risk"]["severe_case_severities"].append("blocker"),
+         r"use\.at_risk\.severe_case_severities\[2\]: unknown case severity 'blocker'; support_cases\.severity allows"),
+        (lambda d: d["use"]["at_risk"].update(low_csat_within_days=0), r"use\.at_risk\.low_csat_within_days: expected a whole number >= 1"),
         (lambda d: d["expand"].pop("renewal_tolerance_days"), r"expand: missing key\(s\) \['renewal_tolerance_days'\]"),
         (lambda d: d["lapsed"].update(grace_days=3), r"lapsed: unknown key\(s\) \['grace_days'\]"),
     ],

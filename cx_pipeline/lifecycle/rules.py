@@ -22,6 +22,8 @@ LIFECYCLE_RULES = CONFIG_DIR / "lifecycle.yml"
 DBT_VAR = "lifecycle"
 CRM_SOURCE = "crm_contacts"
 CRM_STAGE_FIELD = "stage"
+SUPPORT_SOURCE = "support_cases"
+SEVERITY_FIELD = "severity"
 
 # The shape of the file: section -> key -> kind. Kinds are checked by _value().
 SCHEMA: dict[str, Any] = {
@@ -39,16 +41,19 @@ SCHEMA: dict[str, Any] = {
         "customer_only_sources": "sources",
         "successful_use_day": {"min_active_minutes": "count", "min_feature_events": "count"},
         "at_risk": {
-            "low_csat_at_most": "count",
             "min_days_since_first_success": "count",
             "min_days_inactive": "count",
+            "low_csat_at_most": "count",
+            "low_csat_within_days": "positive",
+            "severe_case_severities": "case_severities",
+            "severe_case_open_days": "count",
         },
     },
     "expand": {
         "promoter_nps_at_least": "count",
         "renewal_every_days": "positive",
         "renewal_tolerance_days": "count",
-        "upsell_min_amount": "amounts",
+        "upsell_min_share_of_first_order": "share",
     },
     "lapsed": {
         "churned_crm_stages": "crm_stages",
@@ -180,22 +185,26 @@ class _Checker:
                                                f"allows {sorted(allowed)}")
         return names
 
-    def _amounts(self, key: str, value: Any) -> dict[str, float]:
-        currencies = self.registry.defaults.currencies
-        if not isinstance(value, dict) or set(value) != set(currencies):
-            raise self.fail(key, f"expected an amount for each accepted currency {list(currencies)}")
-        out = {}
-        for currency, amount in value.items():
-            if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0:
-                raise self.fail(f"{key}.{currency}", f"expected an amount >= 0, got {amount!r}")
-            out[currency] = amount
-        return out
+    def _case_severities(self, key: str, value: Any) -> list[str]:
+        allowed = set(self.registry.sources[SUPPORT_SOURCE].field(SEVERITY_FIELD).allowed or ())
+        names = self._strings(key, value)
+        for i, name in enumerate(names):
+            if name not in allowed:
+                raise self.fail(f"{key}[{i}]", f"unknown case severity {name!r}; {SUPPORT_SOURCE}.{SEVERITY_FIELD} "
+                                               f"allows {sorted(allowed)}")
+        return names
+
+    def _share(self, key: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise self.fail(key, f"expected a share > 0 (0.25 is a quarter), got {value!r}")
+        return value
 
 
 def parse_lifecycle_rules(doc: Any, path: Path, registry: Registry) -> LifecycleRules:
     checker = _Checker(path, registry)
-    if CRM_SOURCE not in registry.sources:
-        raise checker.fail("<top>", f"the lifecycle rules read CRM stages from {CRM_SOURCE!r}, absent from the registry")
+    for source, what in ((CRM_SOURCE, "CRM stages"), (SUPPORT_SOURCE, "case severities")):
+        if source not in registry.sources:
+            raise checker.fail("<top>", f"the lifecycle rules read {what} from {source!r}, absent from the registry")
     rules = checker.section("", doc, SCHEMA)
     overlap = set(rules["purchase"]["engaged_crm_stages"]) & set(rules["purchase"]["evaluating_crm_stages"])
     if overlap:

@@ -1,7 +1,8 @@
 """orders: commerce's view, keyed by buyer e-mail and/or phone; no account or CRM id.
 
-A customer's first order is the purchase; renewals follow yearly while they stay active, an upsell
-is an additional order, and a few small add-ons fall in between.
+A customer's first order is the purchase, for a contract size (seats) and in a currency that stay the
+customer's own; renewals follow yearly at that size while they stay active, an upsell adds 30-100 %
+of it, and a few small add-ons (5-20 %) fall in between.
 """
 
 from __future__ import annotations
@@ -65,12 +66,15 @@ def build(ctx: Context) -> pl.DataFrame:
 
     people = ctx.people(pidx, "country", "phone", "postal_code")
     country = people["country"].to_numpy()
-    seats = rng.integers(5, 200, m)
+    # one contract size and one billing currency per customer (GB customers pay in USD or EUR)
+    order_of_buyer = np.searchsorted(buyers, pidx)
+    seats = rng.integers(5, 200, len(buyers))[order_of_buyer]
+    pays_usd = (rng.random(len(buyers)) < 0.5)[order_of_buyer]
     # JPY in yen; USD/EUR in cents, written with two decimals
     currency = np.select(
         [country == "JP", country == "US", country == "DE"],
         ["JPY", "USD", "EUR"],
-        np.where(rng.random(m) < 0.5, "USD", "EUR"),
+        np.where(pays_usd, "USD", "EUR"),
     )
     minor = np.where(currency == "JPY", np.round(seats * 12_000 * scale, -2), np.round(seats * 12_000 * scale))
     minor = minor.astype(np.int64)

@@ -1,6 +1,6 @@
 -- One row per customer: every signal the phase rules read, as of the as-of day. Each threshold is
 -- applied once, where its evidence is read: successful use day (int_lifecycle__usage_days),
--- upsell amount and renewals (int_lifecycle__orders), low CSAT (here), days and NPS
+-- upsell share and renewals (int_lifecycle__orders), low CSAT and unresolved severe cases (here), days and NPS
 -- (int_lifecycle__customer_stages).
 {%- set rules = lifecycle_rules() %}
 with touchpoints as (
@@ -124,13 +124,18 @@ nps_summary as (
     group by customer_id
 ),
 
--- a CSAT score is known once the case is closed
+-- a CSAT score is known once the case is closed; a case closed after the as-of day was still open
+{%- set at_risk = rules.use.at_risk %}
 cases as (
     select
         record_customers.customer_id,
         support_cases.csat,
+        support_cases.severity,
         case when support_cases.closed_at < as_of.as_of_end then support_cases.csat end as known_csat,
-        {{ lifecycle_local_date('support_cases.closed_at') }} as closed_on
+        {{ lifecycle_local_date('support_cases.opened_at') }} as opened_on,
+        {{ lifecycle_local_date('support_cases.closed_at') }} as closed_on,
+        coalesce(support_cases.closed_at >= as_of.as_of_end, support_cases.status <> 'closed', false) as is_open,
+        as_of.as_of_date
     from support_cases
     inner join record_customers
         on record_customers.source = 'support_cases'
@@ -139,16 +144,31 @@ cases as (
     where support_cases.opened_at < as_of.as_of_end
 ),
 
+case_flags as (
+    select
+        *,
+        known_csat <= {{ at_risk.low_csat_at_most }} as is_low_csat,
+        is_open
+            and severity in {{ sql_strings(at_risk.severe_case_severities) }}
+            and opened_on <= as_of_date - {{ at_risk.severe_case_open_days }} as is_unresolved_severe
+    from cases
+),
+
 case_summary as (
     select
         customer_id,
         count(*) as support_cases,
-        count(*) filter (where known_csat <= {{ rules.use.at_risk.low_csat_at_most }}) as low_csat_cases,
+        count(*) filter (where is_low_csat) as low_csat_cases,
+        count(*) filter (
+            where is_low_csat and closed_on > as_of_date - {{ at_risk.low_csat_within_days }}
+        ) as recent_low_csat_cases,
         count(known_csat) as csat_responses,
         avg(known_csat) as average_csat,
         min(known_csat) as lowest_csat,
-        max(closed_on) filter (where known_csat <= {{ rules.use.at_risk.low_csat_at_most }}) as last_low_csat_on
-    from cases
+        max(closed_on) filter (where is_low_csat) as last_low_csat_on,
+        count(*) filter (where is_unresolved_severe) as unresolved_severe_cases,
+        min(opened_on) filter (where is_unresolved_severe) as oldest_unresolved_severe_on
+    from case_flags
     group by customer_id
 ),
 
@@ -220,10 +240,13 @@ final as (
         success.succeeded_on,
         coalesce(case_summary.support_cases, 0) as support_cases,
         coalesce(case_summary.low_csat_cases, 0) as low_csat_cases,
+        coalesce(case_summary.recent_low_csat_cases, 0) as recent_low_csat_cases,
         coalesce(case_summary.csat_responses, 0) as csat_responses,
         case_summary.average_csat,
         case_summary.lowest_csat,
         case_summary.last_low_csat_on,
+        coalesce(case_summary.unresolved_severe_cases, 0) as unresolved_severe_cases,
+        case_summary.oldest_unresolved_severe_on,
         -- expand phase
         coalesce(nps_summary.nps_answers, 0) as nps_answers,
         nps_summary.first_nps_on,

@@ -42,9 +42,9 @@ staged as (
         case
             when is_purchased and (crm_churned_on is not null or is_inactive_without_order) then 'lapsed'
             when is_purchased and succeeded_on is not null
-                and low_csat_cases > 0
                 and days_since_success >= {{ rules.use.at_risk.min_days_since_first_success }}
                 and days_since_last_activity >= {{ rules.use.at_risk.min_days_inactive }}
+                and (unresolved_severe_cases > 0 or recent_low_csat_cases > 0)
                 then 'at_risk'
             when is_purchased and succeeded_on is not null and is_promoter then 'advocate'
             when is_purchased and succeeded_on is not null and first_upsell_on is not null then 'growing'
@@ -64,7 +64,8 @@ coded as (
         *,
         case sub_stage
             when 'lapsed' then case when crm_churned_on is not null then 'crm_churned' else 'inactive_without_order' end
-            when 'at_risk' then 'low_csat_then_quiet'
+            when 'at_risk' then
+                case when unresolved_severe_cases > 0 then 'severe_case_unresolved' else 'low_csat_then_quiet' end
             when 'advocate' then 'promoter_nps'
             when 'growing' then 'upsell_after_success'
             when 'adopting' then
@@ -98,8 +99,11 @@ explained as (
             when 'inactive_without_order' then
                 'no activity for ' || days_since_last_activity || ' days and no order for '
                 || days_since_last_order || ' days; the CRM holds no stage'
+            when 'severe_case_unresolved' then
+                unresolved_severe_cases || ' severe support case(s) unresolved (the oldest opened '
+                || oldest_unresolved_severe_on || '), no activity for ' || days_since_last_activity || ' days'
             when 'low_csat_then_quiet' then
-                low_csat_cases || ' support case(s) rated {{ rules.use.at_risk.low_csat_at_most }} or lower (lowest '
+                recent_low_csat_cases || ' recent support case(s) rated {{ rules.use.at_risk.low_csat_at_most }} or lower (lowest '
                 || lowest_csat || ', last closed ' || last_low_csat_on || '), no activity for '
                 || days_since_last_activity || ' days'
             when 'promoter_nps' then 'latest NPS answer ' || latest_nps_score || ' on ' || latest_nps_on

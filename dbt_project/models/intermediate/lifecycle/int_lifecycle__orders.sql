@@ -2,7 +2,8 @@
 --   purchase  the customer's first order
 --   renewal   an order on an anniversary of the first (expand.renewal_every_days, give or take
 --             expand.renewal_tolerance_days)
---   upsell    any other order of at least expand.upsell_min_amount in its currency
+--   upsell    any other order worth at least expand.upsell_min_share_of_first_order of the
+--             customer's first order in the same currency
 --   add_on    any other, smaller order
 {%- set expand = lifecycle_rules().expand %}
 with orders as (
@@ -39,7 +40,11 @@ numbered as (
         *,
         row_number() over (partition by customer_id order by ordered_at, order_id) as order_number,
         -- days since the customer's first order, and the nearest anniversary of it
-        epoch(ordered_at - min(ordered_at) over (partition by customer_id)) / 86400.0 as days_after_first_order
+        epoch(ordered_at - min(ordered_at) over (partition by customer_id)) / 86400.0 as days_after_first_order,
+        -- what an upsell is measured against: the contract it adds to, in its own currency
+        first_value(amount) over (
+            partition by customer_id, currency order by ordered_at, order_id
+        ) as first_order_amount_in_currency
     from customer_orders
 ),
 
@@ -48,15 +53,6 @@ anniversaries as (
         *,
         round(days_after_first_order / {{ expand.renewal_every_days }}) as nearest_anniversary
     from numbered
-),
-
-minimum_upsell as (
-    {%- for currency, amount in expand.upsell_min_amount.items() %}
-    select '{{ currency }}' as currency, cast({{ amount }} as decimal(18, 2)) as min_upsell_amount
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
 ),
 
 final as (
@@ -77,15 +73,15 @@ final as (
                     - anniversaries.nearest_anniversary * {{ expand.renewal_every_days }})
                     <= {{ expand.renewal_tolerance_days }}
                 then 'renewal'
-            when anniversaries.amount >= minimum_upsell.min_upsell_amount then 'upsell'
+            when anniversaries.amount
+                >= {{ expand.upsell_min_share_of_first_order }} * anniversaries.first_order_amount_in_currency
+                then 'upsell'
             else 'add_on'
         end as order_kind,
         -- timestamps
         anniversaries.ordered_at,
         {{ lifecycle_local_date('anniversaries.ordered_at') }} as ordered_on
     from anniversaries
-    left join minimum_upsell
-        on minimum_upsell.currency = anniversaries.currency
 )
 
 select * from final
