@@ -44,6 +44,7 @@ import duckdb
 from rich.table import Table
 
 from cx_pipeline.environment import prepare_environment
+from cx_pipeline.generate import generator_fingerprint
 from cx_pipeline.ingest.registry import SourceSpec, load_registry
 from cx_pipeline.lib.rss import RssSampler
 from cx_pipeline.lib.sql import sql_literal
@@ -277,11 +278,14 @@ def _held_back(summary: dict) -> bool:
 
 def prepare_sample(paths: DataPaths, people: int, seed: int) -> float | None:
     """Generate the sample (its last day held back) unless it is there with the same people and
-    seed; seconds taken, or None."""
+    seed, written by the same generator code; seconds taken, or None."""
     summary = paths.truth / "summary.json"
     if summary.exists():
         known = json.loads(summary.read_text(encoding="utf-8"))
-        if (known["people"], known["seed"]) == (people, seed) and _held_back(known):
+        same = (known["people"], known["seed"], known.get("generator_fingerprint")) == (
+            people, seed, generator_fingerprint()
+        )
+        if same and _held_back(known):
             return None
     started = time.perf_counter()
     command = [sys.executable, "-m", "cx_pipeline.cli", "generate", "--people", str(people), "--seed", str(seed),

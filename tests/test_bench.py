@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cx_pipeline.bench import Span, bench_paths, owned_seconds, peak_rss, prepare_sample
+from cx_pipeline.generate import generator_fingerprint
 from cx_pipeline.cli import app
 from cx_pipeline.lib.rss import tree_rss_bytes
 from cx_pipeline.paths import data_paths
@@ -108,5 +109,10 @@ def test_bench_measures_every_stage_of_a_full_run(isolated_env):
 
     # The sample is reused while people and seed match; the bench's runs stay out of the main instance.
     assert prepare_sample(bench_paths(main, PEOPLE), PEOPLE, SEED) is None
+    # ... unless another version of the generator wrote it: then it is written again
+    summary_file = bench_paths(main, PEOPLE).truth / "summary.json"
+    summary_file.write_text(json.dumps({**summary, "generator_fingerprint": "older code"}))
+    assert prepare_sample(bench_paths(main, PEOPLE), PEOPLE, SEED) is not None
+    assert json.loads(summary_file.read_text())["generator_fingerprint"] == generator_fingerprint()
     assert (bench_paths(main, PEOPLE).dagster_home / "dagster.yaml").exists()
     assert not (isolated_env / "dagster_home").exists()

@@ -12,6 +12,7 @@ and summary.json. Same (people, seed, config) -> byte-identical files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -167,6 +168,15 @@ def _remove_earlier_sample_files(spec: SourceSpec, written: Path) -> None:
             stale.unlink()
 
 
+def generator_fingerprint() -> str:
+    """A digest of the generator's own code: a sample written by other code is another sample
+    (the benchmark regenerates it rather than measure yesterday's data)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.relative_to(Path(__file__).parent).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def generate_sample(
     landing_dir: Path,
     people: int = 10_000,
@@ -213,6 +223,7 @@ def generate_sample(
     summary = {
         "seed": seed,
         "people": people,
+        "generator_fingerprint": generator_fingerprint(),
         "companies": pop.companies.height,
         "start": config.start.isoformat(),
         "as_of": config.as_of.isoformat(),
