@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,20 +50,18 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    """Generate a small sample and run the full job once, as `cx-pipeline run` does: with the
+def run_full_job(root: Path, people: int, seed: int) -> Iterator[PipelineRun]:
+    """Generate a sample into `root` and run the full job once, as `cx-pipeline run` does: with the
     Dagster instance in the data folder, so later tests can copy the folder with its check history."""
     from dagster import DagsterInstance
 
     from cx_pipeline.generate import generate_sample
 
-    root = tmp_path_factory.mktemp("cx_data")
     with pytest.MonkeyPatch.context() as mp:
         _isolate(mp, root)
         paths = data_paths(root)
         prepare_environment(paths)
-        generation = generate_sample(paths.landing, people=E2E_PEOPLE, seed=E2E_SEED)
+        generation = generate_sample(paths.landing, people=people, seed=seed)
 
         from cx_pipeline.definitions import defs
 
@@ -70,6 +69,12 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
         with DagsterInstance.from_config(str(paths.dagster_home)) as instance:
             result = job.execute_in_process(instance=instance, raise_on_error=False)
         yield PipelineRun(paths=paths, result=result, generation=generation)
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
+    """The small sample, run once per session (per xdist worker)."""
+    yield from run_full_job(tmp_path_factory.mktemp("cx_data"), E2E_PEOPLE, E2E_SEED)
 
 
 # What a copy of a run's data folder takes: everything but Dagster's local compute logs.
