@@ -176,23 +176,20 @@ class _Checker:
             return {spec.touchpoint.type_value}
         return set(spec.field(spec.touchpoint.type_field).allowed or ())
 
-    def _crm_stages(self, key: str, value: Any) -> list[str]:
-        allowed = set(self.registry.sources[CRM_SOURCE].field(CRM_STAGE_FIELD).allowed or ())
+    def _allowed_values(self, key: str, value: Any, source: str, field: str, what: str) -> list[str]:
+        """A non-empty list of values the registry allows in `source`.`field`."""
+        allowed = set(self.registry.sources[source].field(field).allowed or ())
         names = self._strings(key, value)
         for i, name in enumerate(names):
             if name not in allowed:
-                raise self.fail(f"{key}[{i}]", f"unknown CRM stage {name!r}; {CRM_SOURCE}.{CRM_STAGE_FIELD} "
-                                               f"allows {sorted(allowed)}")
+                raise self.fail(f"{key}[{i}]", f"unknown {what} {name!r}; {source}.{field} allows {sorted(allowed)}")
         return names
 
+    def _crm_stages(self, key: str, value: Any) -> list[str]:
+        return self._allowed_values(key, value, CRM_SOURCE, CRM_STAGE_FIELD, "CRM stage")
+
     def _case_severities(self, key: str, value: Any) -> list[str]:
-        allowed = set(self.registry.sources[SUPPORT_SOURCE].field(SEVERITY_FIELD).allowed or ())
-        names = self._strings(key, value)
-        for i, name in enumerate(names):
-            if name not in allowed:
-                raise self.fail(f"{key}[{i}]", f"unknown case severity {name!r}; {SUPPORT_SOURCE}.{SEVERITY_FIELD} "
-                                               f"allows {sorted(allowed)}")
-        return names
+        return self._allowed_values(key, value, SUPPORT_SOURCE, SEVERITY_FIELD, "case severity")
 
     def _share(self, key: str, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
