@@ -1,7 +1,7 @@
 -- One row per customer: every signal the phase rules read, as of the as-of day. Each threshold is
 -- applied once, where its evidence is read: successful use day (int_lifecycle__usage_days),
--- upsell share and renewals (int_lifecycle__orders), low CSAT and unresolved severe cases (here), days and NPS
--- (int_lifecycle__customer_stages).
+-- upsell share and renewals (int_lifecycle__orders), low CSAT and unresolved severe cases (here),
+-- days and NPS (int_lifecycle__customer_stages).
 {%- set rules = lifecycle_rules() %}
 with touchpoints as (
     select * from {{ ref('int_lifecycle__touchpoints') }}
