@@ -3,8 +3,9 @@
 -- are compared), similar enough on every `similar` attribute, not disagreeing on any
 -- `not_different` type and, for `not_different` with `at_least`, not clearly different (clearly
 -- different: both values present, names written in one writing system, and less similar than
--- `at_least`). Each pair appears once, the smaller record first. Similarity is computed on the block's pairs first; the vetoes then only
--- look at the few pairs that passed. A rule without `similar` scores its pairs 1.0.
+-- `at_least`). Each pair appears once, the smaller record first. Similarity is computed on the
+-- block's pairs first; the vetoes then only look at the few pairs that passed. A rule without
+-- `similar` scores its pairs 1.0.
 {%- set rules = identity_rules() %}
 {%- set pair_rules = [] %}
 {%- set veto_types = [] %}
