@@ -1,9 +1,9 @@
 """The issue targets on the default sample (10,000 people, seed 42), the sample the README's figures
 are measured on: one full run of the job, as `cx-pipeline run` does it.
 
-Phase accuracy (issue #4: >= 99 %) is met by the phase rules (by true person); by customer it is
-0.989, bounded by identity resolution's recall (docs/lifecycle.md). Match precision (issue #3:
->= 0.995) is met; recall is bounded by what the sample's identifiers allow (docs/identity.md).
+Phase accuracy (issue #4: >= 99 %) is met both by customer (the pipeline as it runs) and by true
+person (the phase rules alone). Match precision (issue #3: >= 0.995) is met; recall is bounded by
+what the sample's identifiers allow (docs/identity.md).
 The lower bounds below sit just under the measured figures, so a regression fails here.
 """
 
@@ -30,10 +30,10 @@ def test_the_default_sample_meets_the_phase_and_precision_targets(default_sample
     meta = materializations(default_sample_run.result)
     lifecycle = meta["lifecycle/phase_accuracy"]
     assert lifecycle["lifecycle_people"].value == DEFAULT_PEOPLE
-    # measured 0.9947 by true person, 0.9887 by customer
+    # measured 0.9947 by true person, 0.9906 by customer
     assert lifecycle["lifecycle_phase_accuracy_true_grouping"].value >= 0.99
-    assert lifecycle["lifecycle_phase_accuracy"].value >= 0.985
+    assert lifecycle["lifecycle_phase_accuracy"].value >= 0.99
     identity = meta["identity/match_quality"]
-    # measured 1.0 and 0.8246
+    # measured 0.99989 and 0.8390
     assert identity["match_precision"].value >= 0.995
-    assert identity["match_recall"].value >= 0.82
+    assert identity["match_recall"].value >= 0.835

@@ -45,6 +45,20 @@ def test_a_rule_with_vetoes_only_is_judged_on_pairs_and_carries_them_to_dbt(tmp_
     assert var["same_email"]["not_dissimilar"] == [] and var["same_email"]["not_different"] == []
 
 
+def test_slip_keys_are_compared_like_identifier_types_and_reach_dbt():
+    rules = load_identity_rules()
+    assert {name: (k.identifier, k.slip) for name, k in rules.slip_keys.items()} == {
+        "email_swapped_letters": ("email", "swapped_letters"),
+        "email_doubled_letters": ("email", "doubled_letters"),
+    }
+    swapped = next(r for r in rules.match_rules if r.name == "email_swapped_letters")
+    assert swapped.same == ("email_swapped_letters",)
+    assert [(c.attribute, c.at_least) for c in swapped.not_dissimilar] == [("full_name", 0.7)]
+    identity = json.loads(json.dumps(rules.dbt_vars()))["identity"]
+    assert identity["slip_keys"]["email_doubled_letters"] == {"identifier": "email", "slip": "doubled_letters"}
+    assert "gmail.com" in identity["personal_email_domains"] and "yahoo.co.jp" in identity["personal_email_domains"]
+
+
 def test_shipped_junk_patterns_catch_the_placeholders_and_spare_real_values():
     rules = load_identity_rules()
     email = [re.compile(p) for p in rules.junk_patterns["email"]]
@@ -94,6 +108,20 @@ def test_shipped_junk_patterns_catch_the_placeholders_and_spare_real_values():
          r"anonymous_identifiers\[1\]: unknown identifier type 'fax'"),
         (lambda d: d.update(kanji_variants={"髙": "高い"}),
          r"kanji_variants: expected a mapping of one character to one character"),
+        (lambda d: d.update(personal_email_domains=["gmail.com", "Yahoo.co.jp"]),
+         r"personal_email_domains\[1\]: 'Yahoo.co.jp' is not a lower-case mail domain"),
+        (lambda d: d.update(personal_email_domains="gmail.com"),
+         r"personal_email_domains: expected a list of mail domains"),
+        (lambda d: d["slip_keys"].update(phone_swapped_digits={"identifier": "fax", "slip": "swapped_letters"}),
+         r"slip_keys\.phone_swapped_digits\.identifier: unknown identifier type 'fax'"),
+        (lambda d: d["slip_keys"].update(email_typo={"identifier": "email", "slip": "phonetic"}),
+         r"slip_keys\.email_typo\.slip: unknown slip 'phonetic'"),
+        (lambda d: d["slip_keys"].update(email_typo={"identifier": "email"}),
+         r"slip_keys\.email_typo: a slip key has exactly `identifier` and `slip`"),
+        (lambda d: d["slip_keys"].update(phone={"identifier": "email", "slip": "doubled_letters"}),
+         r"slip_keys: \['phone'\] already name identifier types or match attributes"),
+        (lambda d: d["match_rules"].append({"name": "x", "criteria": [{"same": "email_swapped_digits"}]}),
+         r"match_rules\[\d+\]\.criteria\[0\]\.same: unknown identifier type or match attribute 'email_swapped_digits'"),
         (lambda d: d["match_rules"].append({"name": "same_email", "criteria": [{"same": "email"}]}),
          r"match_rules: duplicate rule names"),
         (lambda d: d["match_rules"].append({"name": "x", "criteria": [{"like": "email"}]}),

@@ -23,8 +23,13 @@ DBT_VAR = "identity"
 CRITERION_KINDS = ("same", "similar", "not_different")
 # How an attribute is made comparable (dbt macro `match_value`): see identity.yml `match_attributes`.
 COMPARE_AS = ("person_name", "postal_code", "organisation", "text")
+# How a slip key folds a value (dbt macro `slip_key`): see identity.yml `slip_keys`.
+SLIPS = ("swapped_letters", "doubled_letters")
 GUARD_KINDS = ("junk_values", "junk_patterns", "max_records_per_value", "max_distinct_neighbours")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+# The identifier type `personal_email_domains` sorts into work and private addresses.
+EMAIL_TYPE = "email"
 
 
 class IdentityRulesError(ValueError):
@@ -56,12 +61,21 @@ class MatchAttribute:
 
 
 @dataclass(frozen=True)
+class SlipKey:
+    identifier: str  # the identifier type whose values it folds
+    slip: str  # one of SLIPS
+
+
+@dataclass(frozen=True)
 class IdentityRules:
     path: Path
     match_rules: tuple[MatchRule, ...]
     match_attributes: dict[str, MatchAttribute]
+    slip_keys: dict[str, SlipKey]  # name -> the identifier it folds and how; rules use the name as a type
     kanji_variants: dict[str, str]  # variant form -> common form, folded in person names
     anonymous_identifiers: tuple[str, ...]  # identifier types that name a browser or device, not a person
+    # consumer mail providers: an email there is a private address, which no work address disagrees with
+    personal_email_domains: tuple[str, ...]
     junk_values: dict[str, tuple[str, ...]]
     junk_patterns: dict[str, tuple[str, ...]]
     max_records_per_value: dict[str, int]
@@ -85,7 +99,9 @@ class IdentityRules:
                     name: {"compare_as": a.compare_as, "from": [list(alt) for alt in a.sources]}
                     for name, a in self.match_attributes.items()
                 },
+                "slip_keys": {name: {"identifier": k.identifier, "slip": k.slip} for name, k in self.slip_keys.items()},
                 "kanji_variants": dict(self.kanji_variants),
+                "personal_email_domains": list(self.personal_email_domains),
                 "junk_values": {t: list(v) for t, v in self.junk_values.items()},
                 "junk_patterns": {t: list(v) for t, v in self.junk_patterns.items()},
                 "max_records_per_value": dict(self.max_records_per_value),
@@ -130,6 +146,18 @@ def _parse_match_attribute(path: Path, name: Any, doc: Any, registry_attributes:
         what = "registry attribute (a field with `attribute: true`)"
         sources.append(tuple(_check_type(path, f"{key}.from[{i}]", p, registry_attributes, what) for p in parts))
     return MatchAttribute(compare_as=compare_as, sources=tuple(sources))
+
+
+def _parse_slip_key(path: Path, name: Any, doc: Any, identifiers: set[str]) -> SlipKey:
+    key = f"slip_keys.{name}"
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(path, key, f"{name!r} is not a snake_case name")
+    if not isinstance(doc, dict) or set(doc) != {"identifier", "slip"}:
+        raise _fail(path, key, "a slip key has exactly `identifier` and `slip`")
+    return SlipKey(
+        identifier=_check_type(path, f"{key}.identifier", doc["identifier"], identifiers),
+        slip=_check_type(path, f"{key}.slip", doc["slip"], set(SLIPS), "slip"),
+    )
 
 
 def _parse_rule(path: Path, index: int, doc: Any, identifiers: set[str], attributes: set[str]) -> MatchRule:
@@ -205,7 +233,10 @@ def _per_type(path: Path, key: str, doc: Any, known: set[str], item) -> dict:
 
 
 def parse_identity_rules(doc: Any, path: Path, registry: Registry) -> IdentityRules:
-    sections = {"anonymous_identifiers", "match_attributes", "kanji_variants", "match_rules", "guards"}
+    sections = {
+        "anonymous_identifiers", "match_attributes", "slip_keys", "kanji_variants", "personal_email_domains",
+        "match_rules", "guards",
+    }
     if not isinstance(doc, dict) or set(doc) - sections:
         raise _fail(path, "<top>", f"expected the sections {sorted(sections)}")
     identifiers = _identifier_types(registry)
@@ -225,9 +256,26 @@ def parse_identity_rules(doc: Any, path: Path, registry: Registry) -> IdentityRu
     if not isinstance(anonymous, list):
         raise _fail(path, "anonymous_identifiers", "expected a list of identifier types")
     anonymous = tuple(_check_type(path, f"anonymous_identifiers[{i}]", t, identifiers) for i, t in enumerate(anonymous))
+    domains = doc.get("personal_email_domains") or []
+    if not isinstance(domains, list):
+        raise _fail(path, "personal_email_domains", "expected a list of mail domains such as gmail.com")
+    for i, domain in enumerate(domains):
+        if not isinstance(domain, str) or not _DOMAIN.match(domain):
+            raise _fail(path, f"personal_email_domains[{i}]", f"{domain!r} is not a lower-case mail domain such as gmail.com")
+    if domains and EMAIL_TYPE not in identifiers:
+        raise _fail(path, "personal_email_domains", f"the registry declares no {EMAIL_TYPE!r} identifier to sort")
     clash = identifiers & set(match_attributes)
     if clash:
         raise _fail(path, "match_attributes", f"{sorted(clash)} already name identifier types")
+    slips_doc = doc.get("slip_keys") or {}
+    if not isinstance(slips_doc, dict):
+        raise _fail(path, "slip_keys", "expected a mapping of key name to its identifier and slip")
+    slip_keys = {name: _parse_slip_key(path, name, k, identifiers) for name, k in slips_doc.items()}
+    clash = (identifiers | set(match_attributes)) & set(slip_keys)
+    if clash:
+        raise _fail(path, "slip_keys", f"{sorted(clash)} already name identifier types or match attributes")
+    # a slip key is compared like an identifier type
+    identifiers = identifiers | set(slip_keys)
     rules = tuple(
         _parse_rule(path, i, r, identifiers, set(match_attributes))
         for i, r in enumerate(doc.get("match_rules") or [])
@@ -267,8 +315,10 @@ def parse_identity_rules(doc: Any, path: Path, registry: Registry) -> IdentityRu
         path=path,
         match_rules=rules,
         match_attributes=match_attributes,
+        slip_keys=slip_keys,
         kanji_variants=kanji_variants,
         anonymous_identifiers=anonymous,
+        personal_email_domains=tuple(domains),
         junk_values=_per_type(path, "guards.junk_values", guards.get("junk_values"), known, strings),
         junk_patterns=_per_type(path, "guards.junk_patterns", guards.get("junk_patterns"), known, patterns),
         max_records_per_value=_per_type(

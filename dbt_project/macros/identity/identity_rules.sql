@@ -1,7 +1,8 @@
 {#- The identity rules from cx_pipeline/config/identity.yml (the `identity` var). -#}
 {% macro identity_rules() %}
     {{ return(rules_var('identity', 'cx_pipeline/config/identity.yml', {
-        'match_rules': [], 'match_attributes': {}, 'kanji_variants': {}, 'junk_values': {}, 'junk_patterns': {},
+        'match_rules': [], 'match_attributes': {}, 'slip_keys': {}, 'kanji_variants': {}, 'personal_email_domains': [],
+        'junk_values': {}, 'junk_patterns': {},
         'max_records_per_value': {}, 'max_distinct_neighbours': {}})) }}
 {% endmacro %}
 
@@ -228,6 +229,63 @@
     (int_identity__match_keys): it has `similar` criteria or vetoes. -#}
 {% macro is_pair_rule(rule) -%}
     {{ return((rule.similar or rule.not_different or rule.not_dissimilar) | length > 0) }}
+{%- endmacro %}
+
+{#- An identifier value folded so that a value one typing slip away folds the same (identity.yml
+    `slip_keys`): `swapped_letters` sorts the characters, `doubled_letters` writes a run of one
+    character once. Only the part before an @ is folded; the domain is kept as it is. -#}
+{% macro slip_key(slip, expression) -%}
+    {%- set local = "split_part(" ~ expression ~ ", '@', 1)" -%}
+    {%- set domain = "split_part(" ~ expression ~ ", '@', 2)" -%}
+    {%- if slip == 'swapped_letters' -%}
+        {{ sorted_characters(local) }} || '@' || {{ domain }}
+    {%- elif slip == 'doubled_letters' -%}
+        {{ without_repeats(local) }} || '@' || {{ domain }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("unknown slip " ~ slip) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro sorted_characters(expression) -%}
+    {{ return(adapter.dispatch('sorted_characters', 'cx_pipeline')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sorted_characters(expression) -%}
+    array_to_string(list_sort(string_split({{ expression }}, '')), '')
+{%- endmacro %}
+
+{% macro spark__sorted_characters(expression) -%}
+    array_join(array_sort(split({{ expression }}, '')), '')
+{%- endmacro %}
+
+{#- A run of one character written once (RE2 has no backreferences: DuckDB drops each character
+    equal to the one before it). -#}
+{% macro without_repeats(expression) -%}
+    {{ return(adapter.dispatch('without_repeats', 'cx_pipeline')(expression)) }}
+{%- endmacro %}
+
+{% macro default__without_repeats(expression) -%}
+    array_to_string(list_filter(string_split({{ expression }}, ''),
+        lambda c, i: i = 1 or c <> string_split({{ expression }}, '')[i - 1]), '')
+{%- endmacro %}
+
+{% macro spark__without_repeats(expression) -%}
+    regexp_replace({{ expression }}, {{ regex_literal('(.)\\1+') }}, '$1')
+{%- endmacro %}
+
+{#- The kind of an identifier value a `not_different` veto compares within: a person holds one
+    value of each kind, so values of two kinds do not disagree. E-mail addresses are `private` at
+    the consumer mail providers of identity.yml `personal_email_domains` and `work` elsewhere;
+    every other type has one kind. -#}
+{% macro identifier_kind(type, expression) -%}
+    {%- set domains = identity_rules().personal_email_domains or [] -%}
+    {%- if type == 'email' and domains -%}
+        case when split_part({{ expression }}, '@', 2) in (
+            {%- for domain in domains %}{{ sql_literal(domain) }}{{ ", " if not loop.last }}{% endfor -%}
+        ) then 'private' else 'work' end
+    {%- else -%}
+        'one'
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The writing system of a name: 'han' (any kanji), 'kana' (kana without kanji) or 'other'

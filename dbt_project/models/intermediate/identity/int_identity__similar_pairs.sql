@@ -1,7 +1,8 @@
 -- Pairs of records that satisfy a rule judged on pairs (one with `similar` or `not_different`
 -- criteria): equal on the rule's `same` criteria (the blocking key, so only records sharing a key
 -- are compared), similar enough on every `similar` attribute, not disagreeing on any
--- `not_different` type and, for `not_different` with `at_least`, not clearly different (clearly
+-- `not_different` type (values of one kind disagree: a work address does not disagree with a
+-- private one) and, for `not_different` with `at_least`, not clearly different (clearly
 -- different: both values present, names written in one writing system, and less similar than
 -- `at_least`). Each pair appears once, the smaller record first. Similarity is computed on the
 -- block's pairs first; the vetoes then only look at the few pairs that passed. A rule without
@@ -19,12 +20,15 @@ with usable as (
 ),
 
 {% for type in veto_types %}
--- every record's values of {{ type }}, for the not_different vetoes
+-- every record's values of {{ type }} by kind (identifier_kind), for the not_different vetoes
 values_{{ loop.index }} as (
-    select source, source_record_id, {{ collect_values('match_value') }} as vals
-    from usable
-    where value_type = {{ sql_literal(type) }}
-    group by source, source_record_id
+    select source, source_record_id, value_kind, {{ collect_values('match_value') }} as vals
+    from (
+        select source, source_record_id, match_value, {{ identifier_kind(type, 'match_value') }} as value_kind
+        from usable
+        where value_type = {{ sql_literal(type) }}
+    ) as typed
+    group by source, source_record_id, value_kind
 ),
 {% endfor %}
 
@@ -80,6 +84,25 @@ rule_{{ priority }}_similar as (
     group by source_a, source_record_id_a, source_b, source_record_id_b
 ),
 
+{%- if rule.not_different %}
+rule_{{ priority }}_conflicts as (
+    -- pairs that disagree on a not_different type: both records hold values of one kind of it
+    -- and share none (a record without it, or with values of another kind only, does not disagree)
+    {%- for type in rule.not_different %}
+    {%- set v = "values_" ~ (veto_types.index(type) + 1) %}
+    select pairs.source_a, pairs.source_record_id_a, pairs.source_b, pairs.source_record_id_b
+    from rule_{{ priority }}_similar as pairs
+    inner join {{ v }} as a
+        on a.source = pairs.source_a and a.source_record_id = pairs.source_record_id_a
+    inner join {{ v }} as b
+        on b.source = pairs.source_b and b.source_record_id = pairs.source_record_id_b
+        and b.value_kind = a.value_kind
+    where not {{ lists_overlap('a.vals', 'b.vals') }}
+    {{ "union" if not loop.last }}
+    {%- endfor %}
+),
+{%- endif %}
+
 rule_{{ priority }}_vetoed_0 as (
     select
         pairs.source_a,
@@ -90,19 +113,12 @@ rule_{{ priority }}_vetoed_0 as (
         {{ sql_literal(rule.name) }} as match_rule,
         pairs.similarity
     from rule_{{ priority }}_similar as pairs
-    {%- for type in rule.not_different or [] %}
-    {%- set v = "values_" ~ (veto_types.index(type) + 1) %}
-    left join {{ v }} as a_{{ loop.index }}
-        on a_{{ loop.index }}.source = pairs.source_a and a_{{ loop.index }}.source_record_id = pairs.source_record_id_a
-    left join {{ v }} as b_{{ loop.index }}
-        on b_{{ loop.index }}.source = pairs.source_b and b_{{ loop.index }}.source_record_id = pairs.source_record_id_b
-    {%- endfor %}
-    where true
-    {%- for type in rule.not_different or [] %}
-        -- not different on {{ type }}: one record lacks it, or they share a value
-        and (a_{{ loop.index }}.vals is null or b_{{ loop.index }}.vals is null
-            or {{ lists_overlap('a_' ~ loop.index ~ '.vals', 'b_' ~ loop.index ~ '.vals') }})
-    {%- endfor %}
+    {%- if rule.not_different %}
+    left join rule_{{ priority }}_conflicts as conflicts
+        on conflicts.source_a = pairs.source_a and conflicts.source_record_id_a = pairs.source_record_id_a
+        and conflicts.source_b = pairs.source_b and conflicts.source_record_id_b = pairs.source_record_id_b
+    where conflicts.source_a is null
+    {%- endif %}
 ),
 {% for criterion in rule.not_dissimilar or [] %}
 {%- set compare_as = rules.match_attributes[criterion.attribute].compare_as %}
