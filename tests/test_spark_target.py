@@ -155,7 +155,7 @@ def test_spark_customer_id_changes_is_empty_after_a_first_build(spark_build):
 
 def test_spark_jaro_winkler_equals_duckdbs_on_random_strings():
     """The Spark macro spark__string_similarity against DuckDB's jaro_winkler_similarity, on random
-    strings of ASCII and kanji (multi-byte: DuckDB compares bytes) with many repeats, so matches,
+    strings of ASCII and kanji (DuckDB compares characters since 2.0.1) with many repeats, so matches,
     transpositions, windows and prefixes are all exercised."""
     import jinja2
     from pyspark.sql import SparkSession

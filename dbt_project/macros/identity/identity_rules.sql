@@ -180,16 +180,14 @@
 {%- endmacro %}
 
 {#- Spark has no Jaro-Winkler built in: this is the same measure as DuckDB's
-    jaro_winkler_similarity, in higher-order functions. Like DuckDB it compares UTF-8 bytes, not
-    characters (a kanji is three bytes, so two names sharing a kanji share three "characters"):
-    bytes match within max(length)/2 - 1 positions, each at most once, first come first served;
-    half the out-of-order matches (rounded down) are transpositions; the Winkler bonus of 0.1 per
-    common leading byte, at most 4, applies above a Jaro similarity of 0.7; an empty string
-    scores 0. Compared with DuckDB on random strings in tests/test_spark_target.py.
+    jaro_winkler_similarity, in higher-order functions. Like DuckDB (since 2.0.1; 2.0.0 compared
+    UTF-8 bytes) it compares characters: characters match within max(length)/2 - 1 positions,
+    each at most once, first come first served; half the out-of-order matches (rounded down) are
+    transpositions; the Winkler bonus of 0.1 per common leading character, at most 4, applies
+    above a Jaro similarity of 0.7; an empty string scores 0. Compared with DuckDB on random
+    strings in tests/test_spark_target.py.
     `a` and `b` may be lambda variables: the names used here start with jw_. -#}
 {% macro spark__string_similarity(a, b) -%}
-    {%- set a = "encode(" ~ a ~ ", 'UTF-8')" -%}
-    {%- set b = "encode(" ~ b ~ ", 'UTF-8')" -%}
     {%- set len_a = "length(" ~ a ~ ")" -%}
     {%- set len_b = "length(" ~ b ~ ")" -%}
     {%- set window = "greatest(floor(greatest(" ~ len_a ~ ", " ~ len_b ~ ") / 2) - 1, 0)" -%}
