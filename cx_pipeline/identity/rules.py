@@ -128,12 +128,18 @@ def _registry_attributes(registry: Registry) -> set[str]:
     return {f.name for spec in registry.sources.values() for f in spec.attribute_fields}
 
 
-def _parse_match_attribute(path: Path, name: Any, doc: Any, registry_attributes: set[str]) -> MatchAttribute:
-    key = f"match_attributes.{name}"
+def _named_entry(path: Path, section: str, name: Any, doc: Any, fields: tuple[str, ...], what: str) -> str:
+    """The key of a named entry of a section (a snake_case name, exactly these fields)."""
+    key = f"{section}.{name}"
     if not isinstance(name, str) or not _NAME.match(name):
         raise _fail(path, key, f"{name!r} is not a snake_case name")
-    if not isinstance(doc, dict) or set(doc) != {"compare_as", "from"}:
-        raise _fail(path, key, "a match attribute has exactly `compare_as` and `from`")
+    if not isinstance(doc, dict) or set(doc) != set(fields):
+        raise _fail(path, key, f"{what} has exactly " + " and ".join(f"`{f}`" for f in fields))
+    return key
+
+
+def _parse_match_attribute(path: Path, name: Any, doc: Any, registry_attributes: set[str]) -> MatchAttribute:
+    key = _named_entry(path, "match_attributes", name, doc, ("compare_as", "from"), "a match attribute")
     compare_as = _check_type(path, f"{key}.compare_as", doc["compare_as"], set(COMPARE_AS), "comparison")
     alternatives = doc["from"]
     if not isinstance(alternatives, list) or not alternatives:
@@ -149,11 +155,7 @@ def _parse_match_attribute(path: Path, name: Any, doc: Any, registry_attributes:
 
 
 def _parse_slip_key(path: Path, name: Any, doc: Any, identifiers: set[str]) -> SlipKey:
-    key = f"slip_keys.{name}"
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise _fail(path, key, f"{name!r} is not a snake_case name")
-    if not isinstance(doc, dict) or set(doc) != {"identifier", "slip"}:
-        raise _fail(path, key, "a slip key has exactly `identifier` and `slip`")
+    key = _named_entry(path, "slip_keys", name, doc, ("identifier", "slip"), "a slip key")
     return SlipKey(
         identifier=_check_type(path, f"{key}.identifier", doc["identifier"], identifiers),
         slip=_check_type(path, f"{key}.slip", doc["slip"], set(SLIPS), "slip"),
