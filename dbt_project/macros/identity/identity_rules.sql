@@ -256,15 +256,16 @@
     array_join(array_sort(split({{ expression }}, '')), '')
 {%- endmacro %}
 
-{#- A run of one character written once (RE2 has no backreferences: DuckDB drops each character
-    equal to the one before it). -#}
+{#- A run of one character written once (RE2 has no backreferences: DuckDB pairs each character
+    with the one before it and drops those equal to it). -#}
 {% macro without_repeats(expression) -%}
     {{ return(adapter.dispatch('without_repeats', 'cx_pipeline')(expression)) }}
 {%- endmacro %}
 
 {% macro default__without_repeats(expression) -%}
-    array_to_string(list_filter(string_split({{ expression }}, ''),
-        lambda c, i: i = 1 or c <> string_split({{ expression }}, '')[i - 1]), '')
+    array_to_string(list_transform(list_filter(
+        list_zip(string_split({{ expression }}, ''), list_prepend(null, string_split({{ expression }}, '')), true),
+        lambda pair: pair[2] is null or pair[1] <> pair[2]), lambda pair: pair[1]), '')
 {%- endmacro %}
 
 {% macro spark__without_repeats(expression) -%}

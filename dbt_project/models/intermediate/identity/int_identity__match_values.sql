@@ -16,21 +16,27 @@ attributes as (
 ),
 
 {% for name, spec in (rules.slip_keys or {}).items() %}
--- {{ name }}: {{ spec.identifier }} values folded by {{ spec.slip }}, where two different values fold the same
-slip_{{ loop.index }}_folded as (
-    select source, source_record_id, match_value, {{ slip_key(spec.slip, 'match_value') }} as slip_value
-    from identifiers
-    where value_type = {{ sql_literal(spec.identifier) }}
+-- {{ name }}: the distinct {{ spec.identifier }} values folded by {{ spec.slip }} (once per value, not per
+-- record), kept where two different values fold the same
+slip_{{ loop.index }}_shared as (
+    select match_value, slip_value
+    from (
+        select match_value, slip_value, count(*) over (partition by slip_value) as values_folded
+        from (
+            select match_value, {{ slip_key(spec.slip, 'match_value') }} as slip_value
+            from (select distinct match_value from identifiers where value_type = {{ sql_literal(spec.identifier) }}) as distinct_values
+        ) as folded
+    ) as counted
+    where values_folded > 1
 ),
 
 slip_{{ loop.index }} as (
-    select source, source_record_id, {{ sql_literal(name) }} as value_type, slip_value as match_value
-    from slip_{{ loop.index }}_folded
-    where slip_value in (
-        select slip_value from slip_{{ loop.index }}_folded
-        group by slip_value
-        having count(distinct match_value) > 1
-    )
+    select identifiers.source, identifiers.source_record_id, {{ sql_literal(name) }} as value_type,
+        shared.slip_value as match_value
+    from identifiers
+    inner join slip_{{ loop.index }}_shared as shared
+        on shared.match_value = identifiers.match_value
+    where identifiers.value_type = {{ sql_literal(spec.identifier) }}
 ),
 {% endfor %}
 
