@@ -68,11 +68,11 @@ def test_phase_accuracy_against_the_truth_is_measured_and_written(pipeline_run):
     assert meta["lifecycle_people"].value == people
     evaluated, unobserved = meta["lifecycle_people_evaluated"].value, meta["lifecycle_people_unobserved"].value
     assert evaluated + unobserved == people and unobserved <= 0.01 * people
-    # On this sample (400 people, seed 7): 0.982 by customer, 0.997 by true person. The gap is
+    # On this sample (400 people, seed 7): 0.990 by customer, 0.997 by true person. The gap is
     # what identity resolution costs; the rest is what the data cannot tell (docs/lifecycle.md).
     by_customer = meta["lifecycle_phase_accuracy"].value
     by_person = meta["lifecycle_phase_accuracy_true_grouping"].value
-    assert by_customer >= 0.98
+    assert by_customer >= 0.985
     assert by_person >= 0.99
     assert by_person >= by_customer
     report = json.loads((pipeline_run.paths.lifecycle / "phase_accuracy.json").read_text(encoding="utf-8"))
