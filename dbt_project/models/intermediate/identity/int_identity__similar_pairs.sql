@@ -1,8 +1,8 @@
 -- Pairs of records that satisfy a rule judged on pairs (one with `similar` or `not_different`
 -- criteria): equal on the rule's `same` criteria (the blocking key, so only records sharing a key
 -- are compared), similar enough on every `similar` attribute, not disagreeing on any
--- `not_different` type (values of one kind disagree: a work address does not disagree with a
--- private one) and, for `not_different` with `at_least`, not clearly different (clearly
+-- `not_different` type (only values of one kind can disagree: a work address never disagrees
+-- with a private one) and, for `not_different` with `at_least`, not clearly different (clearly
 -- different: both values present, names written in one writing system, and less similar than
 -- `at_least`). Each pair appears once, the smaller record first. Similarity is computed on the
 -- block's pairs first; the vetoes then only look at the few pairs that passed. A rule without
