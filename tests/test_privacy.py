@@ -20,7 +20,15 @@ from cx_pipeline.ingest.registry import load_registry, parse_registry
 from cx_pipeline.paths import data_paths
 from cx_pipeline.privacy.erasure import ErasureError, read_requests
 from cx_pipeline.privacy.pii_scan import mask, scan_table
-from cx_pipeline.privacy.pseudonym import KEY_FILE, PseudonymKeyError, privacy_dir, pseudonym, resolve_key
+from cx_pipeline.privacy.pseudonym import (
+    KEY_FILE,
+    PseudonymKeyError,
+    privacy_dir,
+    pseudonym,
+    register_duckdb_function,
+    register_failing_duckdb_function,
+    resolve_key,
+)
 from cx_pipeline.privacy.settings import PRIVACY_CONFIG, PrivacyConfigError, load_privacy_settings, parse_privacy_settings
 from cx_pipeline.privacy.suppression import (
     IDENTIFIER,
@@ -99,6 +107,27 @@ def test_a_pseudonym_is_the_hmac_sha256_of_the_value():
     assert pseudonym("taro@example.jp", KEY) == hmac.new(KEY, b"taro@example.jp", hashlib.sha256).hexdigest()
     assert pseudonym(None, KEY) is None
     assert pseudonym("taro@example.jp", KEY) != pseudonym("taro@example.jp", b"j" * 40)
+
+
+@pytest.mark.parametrize("key", [KEY, b"s" * 64, ("長い鍵" * 30).encode("utf-8")], ids=["short", "one block", "hashed"])
+def test_the_sql_pseudonym_is_the_python_one(key):
+    values = ["taro@example.jp", "山田@例え.jp", "+81312345678", "", "x" * 200, None]
+    with duckdb.connect() as con:
+        register_duckdb_function(con, key)
+        rows = con.execute("select cx_pseudonym(v) from unnest(?) with ordinality as t(v, i) order by i", [values])
+        got = [row[0] for row in rows.fetchall()]
+        # the key is a connection variable, never text of the function
+        macro = con.execute("select macro_definition from duckdb_functions() where function_name = 'cx_pseudonym'").fetchall()
+    assert got == [pseudonym(v, key) for v in values]
+    assert key.decode("utf-8") not in str(macro) and "getvariable" in str(macro)
+
+
+def test_the_sql_pseudonym_without_a_key_fails_on_its_first_value_with_the_reason():
+    with duckdb.connect() as con:
+        register_failing_duckdb_function(con, "CX_PSEUDONYM_KEY is not set: ...")
+        assert con.execute("select cx_pseudonym(null)").fetchall() == [(None,)]
+        with pytest.raises(duckdb.Error, match="CX_PSEUDONYM_KEY is not set"):
+            con.execute("select cx_pseudonym('taro@example.jp')").fetchall()
 
 
 # --- the PII scan --------------------------------------------------------------------------
