@@ -181,6 +181,21 @@ def test_hashes_ids_dates_and_names_are_not_mistaken_for_emails_or_phones():
     assert hits == []
 
 
+def test_the_pii_scan_counts_each_kind_of_each_column_apart():
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.m (clean varchar, mixed varchar, mail varchar)")
+        con.execute(
+            "insert into marts.m values ('a', 'taro@example.jp', 'x'), ('b', '03-1234-5678', 'hanako@example.jp'),"
+            " ('c', 'call +81312345678 or jiro@example.jp', null), ('d', 'fine', 'fine')"
+        )
+        hits, scanned = scan_table(con, "marts", "m", _patterns())
+    assert scanned == 3
+    assert sorted((h.column, h.kind, h.values) for h in hits) == [
+        ("mail", "email", 1), ("mixed", "email", 2), ("mixed", "phone", 2),
+    ]  # fmt: skip
+
+
 def test_masking_keeps_the_shape_not_the_person():
     assert mask("taro.yamada@example.co.jp") == "t***@e***"
     assert mask("+81312345678") == "+*********78"

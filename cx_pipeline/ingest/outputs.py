@@ -126,8 +126,14 @@ class OutputWriter:
         """Write every output (empty ones too, with their schema) and drop the parts."""
         for name, final in self.paths.items():
             staging = self._parts_dir / f"{name}.parquet"
-            if self._parts[name]:
-                pl.scan_parquet(self._parts[name]).sink_parquet(staging)
+            parts = self._parts[name]
+            if len(parts) == 1:  # already the output, schema and all: moved or copied, not re-encoded
+                if parts[0].parent == self._parts_dir:
+                    os.replace(parts[0], staging)
+                else:
+                    shutil.copyfile(parts[0], staging)
+            elif parts:
+                pl.scan_parquet(parts).sink_parquet(staging)
             else:
                 pl.DataFrame(schema=self.schemas[name]).write_parquet(staging)
             os.replace(staging, final)
