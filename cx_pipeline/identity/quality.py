@@ -369,19 +369,24 @@ def _identify(con: duckdb.DuckDBPyConnection, anonymous_types: tuple[str, ...], 
         where list_contains($anonymous::varchar[], i.identifier_type)""",
         anonymous,
     )
-    while True:  # spread along shared anonymous values within a person until nothing new is reached
-        (added,) = con.execute(
-            f"""insert into {into}
+    # Spread along shared anonymous values within a person until nothing new is reached; each round
+    # starts from the records the previous one reached (the first from all), not from all again.
+    con.execute(f"create temp table frontier as select source, source_record_id from {into}")
+    while True:
+        con.execute(
+            f"""create or replace temp table frontier as
             with reached_values as (
                 select distinct person_id, identifier_type, identifier_value
-                from anonymous_ids semi join {into} using (source, source_record_id)
+                from anonymous_ids semi join frontier using (source, source_record_id)
             )
             select distinct a.source, a.source_record_id
             from anonymous_ids as a
             semi join reached_values using (person_id, identifier_type, identifier_value)
             anti join {into} using (source, source_record_id)"""
-        ).fetchone()
+        )
+        (added,) = con.execute(f"insert into {into} select * from frontier").fetchone()
         if not added:
+            con.execute("drop table frontier")
             return
 
 

@@ -36,27 +36,49 @@ observed as (
         and touchpoints.source_record_id = identifiers.source_record_id
 ),
 
+-- per source first: the distinct-source count becomes a plain count, and the golden values
+-- (one per customer and attribute) are looked up once per key, not once per record
+by_source as (
+    select
+        customer_id,
+        identifier_type,
+        identifier_value,
+        source,
+        count(*) as record_count,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
+        max(guard) as guard
+    from observed
+    group by customer_id, identifier_type, identifier_value, source
+),
+
 key_ring as (
     select
         -- ids
-        observed.customer_id,
-        observed.identifier_type,
-        observed.identifier_value,
+        customer_id,
+        identifier_type,
+        identifier_value,
         -- evidence
-        count(*) as record_count,
-        count(distinct observed.source) as source_count,
-        min(observed.source) as first_source,
-        min(observed.occurred_at) as first_seen_at,
-        max(observed.occurred_at) as last_seen_at,
+        cast(sum(record_count) as bigint) as record_count,
+        count(*) as source_count,
+        min(source) as first_source,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
         -- how it is used
-        max(observed.guard) as guard,
-        max(case when golden.attribute_value is not null then 1 else 0 end) = 1 as is_golden
-    from observed
+        max(guard) as guard
+    from by_source
+    group by customer_id, identifier_type, identifier_value
+),
+
+with_golden as (
+    select
+        key_ring.*,
+        golden.attribute_value is not null as is_golden
+    from key_ring
     left join golden
-        on golden.customer_id = observed.customer_id
-        and golden.attribute = observed.identifier_type
-        and golden.attribute_value = observed.identifier_value
-    group by observed.customer_id, observed.identifier_type, observed.identifier_value
+        on golden.customer_id = key_ring.customer_id
+        and golden.attribute = key_ring.identifier_type
+        and golden.attribute_value = key_ring.identifier_value
 ),
 
 final as (
@@ -74,7 +96,7 @@ final as (
         last_seen_at,
         guard,
         is_golden
-    from key_ring
+    from with_golden
 )
 
 select * from final
