@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Iterable
 from pathlib import Path
 
 from cx_pipeline.paths import DataPaths
@@ -82,10 +81,6 @@ def pseudonym(value: str | None, key: bytes) -> str | None:
     if value is None:
         return None
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def pseudonyms(values: Iterable[str | None], key: bytes) -> list[str | None]:
-    return [pseudonym(v, key) for v in values]
 
 
 def environment_key(paths: DataPaths) -> bytes:
