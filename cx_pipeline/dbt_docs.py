@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cx_pipeline.paths import DataPaths, venv_executable
+from cx_pipeline.paths import DataPaths
 
 STATIC_PAGE = "static_index.html"
 
@@ -22,14 +22,12 @@ class DbtDocsError(RuntimeError):
 
 def generate_dbt_docs(paths: DataPaths) -> Path:
     """Generate the docs (the catalog read from the working database) and return the static page."""
-    from dagster_dbt import DbtCliResource
-
-    from cx_pipeline.dbt_project import cx_dbt_project
+    from cx_pipeline.dbt_project import cx_dbt_cli
     from cx_pipeline.defs.dbt import dbt_rule_vars
     from cx_pipeline.defs.resources import CxDataResource
 
     CxDataResource(root=str(paths.root)).export_for_dbt()
-    invocation = DbtCliResource(project_dir=cx_dbt_project, dbt_executable=venv_executable("dbt")).cli(
+    invocation = cx_dbt_cli().cli(
         ["docs", "generate", "--static", "--vars", json.dumps(dbt_rule_vars(), sort_keys=True)],
         target_path=paths.dbt_docs,
         raise_on_error=False,

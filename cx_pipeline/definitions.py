@@ -3,9 +3,8 @@
 import warnings
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from cx_pipeline.dbt_project import cx_dbt_project
+from cx_pipeline.dbt_project import cx_dbt_cli
 from cx_pipeline.defs.alerts import run_failure_alerts
 from cx_pipeline.defs.arrivals import landing_files_sensor
 from cx_pipeline.defs.dbt import cx_dbt_models
@@ -25,7 +24,6 @@ from cx_pipeline.defs.report import (
 from cx_pipeline.defs.resources import AlertsResource, CxDataResource, PrivacyResource
 from cx_pipeline.defs.schedules import daily_run_schedule
 from cx_pipeline.operations import load_operations_settings
-from cx_pipeline.paths import venv_executable
 
 # One job materializes and checks everything, landing to publish; `cx-pipeline run` and `make run` launch it.
 # The quality status and the CX report follow it in their own job (cx_report): they must also run
@@ -55,7 +53,7 @@ defs = dg.Definitions.merge(
         schedules=[daily_run_schedule(full_run_job)],
         sensors=[run_failure_alerts, landing_files_sensor, report_after_success, report_after_failure],
         resources={
-            "dbt": DbtCliResource(project_dir=cx_dbt_project, dbt_executable=venv_executable("dbt")),
+            "dbt": cx_dbt_cli(),
             "cx_data": CxDataResource(),
             "alerts": AlertsResource(),
             "privacy": PrivacyResource(),

@@ -191,3 +191,36 @@ def test_jobs_publish_alone_and_report_after_every_run():
     assert dg.AssetKey(["published", "cx_marts"]) in full
     report = _graph().get(dg.AssetKey(["report", "cx_report"]))
     assert {dg.AssetKey(["published", "cx_marts"]), dg.AssetKey(["quality", "check_status"])} <= set(report.parent_keys)
+
+
+
+def test_the_dbt_cli_skips_dagster_dbts_version_subprocess_and_in_process_adapter(tmp_path, monkeypatch):
+    """CxDbtCliResource overrides two dagster-dbt internals. Were they renamed, the overrides would
+    silently stop saving time, so their names are pinned here."""
+    import subprocess
+    from importlib.metadata import version
+
+    from dagster_dbt import DbtCliResource
+
+    from cx_pipeline.dbt_project import CxDbtCliResource, cx_dbt_cli
+
+    for name in ("_cli_version", "_initialize_dbt_core_adapter"):
+        assert name in vars(DbtCliResource), name
+        assert name in vars(CxDbtCliResource), name
+
+    spawned: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(args, *rest, **kwargs):
+        spawned.append([str(arg) for arg in args])
+        return real_popen(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    dbt = cx_dbt_cli()
+    invocation = dbt.cli(["--quiet", "ls", "--select", "dim_customers"], target_path=tmp_path / "target").wait()
+    assert invocation.is_successful()
+    assert "model.cx_pipeline.dim_customers" in {node["unique_id"] for node in invocation.get_artifact("manifest.json")["nodes"].values()}
+    assert invocation.adapter is None
+    assert str(dbt._cli_version) == version("dbt-core")
+    # one process, dbt ls itself: no `dbt --version` before it
+    assert len(spawned) == 1 and "ls" in spawned[0] and "--version" not in spawned[0], spawned
