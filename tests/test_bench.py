@@ -107,6 +107,26 @@ def test_bench_measures_every_stage_of_a_full_run(isolated_env):
     assert report["machine"]["cpu_count"] == os.cpu_count()
     assert set(report["machine"]["versions"]) >= {"duckdb", "polars", "dagster", "dbt-core"}
 
+    # The daily increment: the held-back day landed after the full run and run as the landing sensor
+    # would, measured the same way; then its files are taken back so the sample is reusable.
+    increment = report["increment"]
+    assert report["increment_wall_s"] == increment["total_wall_s"] > 0
+    assert report["increment_ratio"] == increment["ratio_to_full_run"] == pytest.approx(
+        increment["total_wall_s"] / total, abs=0.001
+    )
+    [day] = increment["days"]
+    assert increment["files"] and all(f.startswith("landing/") and f"/{day}." in f for f in increment["files"])
+    assert not any((bench_paths(main, PEOPLE).root / f).exists() for f in increment["files"])
+    assert increment["run_id"] != report["run_id"]
+    inc_stages = {s["stage"]: s for s in increment["stages"]}
+    assert 0 < inc_stages["ingest"]["rows"] == increment["source_rows"] < report["source_rows"]
+    assert sum(s["wall_s"] for s in increment["stages"]) == pytest.approx(
+        increment["total_wall_s"], abs=0.001 * len(inc_stages)
+    )
+    assert increment["identity_share"] == pytest.approx(
+        increment["identity_resolution"]["wall_s"] / increment["total_wall_s"], abs=0.001
+    )
+
     # The sample is reused while people and seed match; the bench's runs stay out of the main instance.
     assert prepare_sample(bench_paths(main, PEOPLE), PEOPLE, SEED) is None
     # ... unless another version of the generator wrote it: then it is written again
