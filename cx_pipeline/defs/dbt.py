@@ -161,7 +161,9 @@ def cx_dbt_models(
     os.environ[RUN_ID_ENV] = context.run_id
     reuse_last_parse(paths.dbt_runs, target)
     invocation = dbt.cli(
-        ["build", "--vars", json.dumps(dbt_rule_vars(), sort_keys=True)],
+        # dbt's unit tests check the SQL against fixed inputs, not the data: they run in `make test`
+        # (tests/test_dbt_unit_tests.py), not in every production build.
+        ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_rule_vars(), sort_keys=True)],
         context=context, target_path=target, raise_on_error=False,
     )
     # Held until dbt exits: dbt holds the warehouse file until then, and each table's row count,
