@@ -33,6 +33,9 @@ WORKING_MARTS_SCHEMA = "marts"
 MANIFEST = "manifest.json"
 DATABASE = "cx_marts.duckdb"
 TEMPORARY_SUFFIX = ".tmp"
+# Row order is not part of a mart (the warehouse does not keep it either: profiles.yml), and not
+# keeping it lets DuckDB write Parquet on every thread (at 1 M people 11.6 s -> 7.8 s).
+COPY_CONFIG = {"preserve_insertion_order": False}
 
 
 class PublishError(RuntimeError):
@@ -123,7 +126,7 @@ def publish_marts(
         building.mkdir(parents=True)
 
         row_counts: dict[str, int] = {}
-        with duckdb.connect() as con:
+        with duckdb.connect(config=COPY_CONFIG) as con:
             con.execute(f"attach {_sql_string(paths.warehouse)} as work (read_only)")
             con.execute(
                 f"attach {_sql_string(building / DATABASE)} as pub "
@@ -265,7 +268,7 @@ def _rewrite_folder(folder: Path, prepare, condition, when: str) -> int:
     fresh = folder / f".{DATABASE}.erase{TEMPORARY_SUFFIX}"
     fresh.unlink(missing_ok=True)
     counts, removed = {}, 0
-    with duckdb.connect() as con:
+    with duckdb.connect(config=COPY_CONFIG) as con:
         prepare(con)
         con.execute(f"attach {_sql_string(folder / DATABASE)} as old (read_only)")
         con.execute(f"attach {_sql_string(fresh)} as pub (storage_version {_sql_string(PUBLISHED_STORAGE_VERSION)})")
