@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from cx_pipeline.ingest import normalize
+from cx_pipeline.lib import e164
 from cx_pipeline.ingest.normalize import (
     clean_text,
     normalize_country,
@@ -153,17 +154,54 @@ def test_phone_digits_is_the_vectorised_first_pass():
 
 def test_phonenumbers_is_called_once_per_distinct_digit_string(monkeypatch):
     calls: list[str] = []
-    real = normalize._one_e164
+    real = e164.to_e164
 
     def counting(digits: str, region: str) -> str:
         calls.append(digits)
         return real(digits, region)
 
-    monkeypatch.setattr(normalize, "_one_e164", counting)
+    monkeypatch.setattr(e164, "to_e164", counting)
     values = ["03-1234-5678", "(03) 1234-5678", "０３－１２３４－５６７８", "+81 3 1234 5678", None, "n/a"] * 50
     out = apply(lambda e: normalize_phone(e, "JP"), values)
     assert sorted(calls) == ["+81312345678", "0312345678"]
     assert set(out) == {"+81312345678", None}
+
+
+# Digit strings of every outcome: national and international, junk, unknown country codes,
+# Italy's leading zero, digits of another script (phonenumbers reads them; the pipe is UTF-8).
+MIXED_DIGITS = [
+    "0312345678", "+81312345678", "09012345678", "+12125550100", "2125550100", "+442079460958",
+    "+390612345678", "0000000000", "+99912345678", "٠٣١٢٣٤٥٦٧٨", "12345", "+1" + "9" * 16,
+]  # fmt: skip
+
+
+def test_many_numbers_are_split_over_worker_processes_with_the_same_results_in_order(monkeypatch):
+    monkeypatch.setattr(e164.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    numbers = [f"0312{n:06d}" for n in range(3_000)] + MIXED_DIGITS * 10
+    serial = e164.all_to_e164(numbers, "JP", parallel_from=len(numbers) + 1)
+    workers: list[e164._Worker] = []
+    real_worker = e164._Worker
+
+    def recorded(part: list[str], region: str) -> e164._Worker:
+        workers.append(real_worker(part, region))
+        return workers[-1]
+
+    monkeypatch.setattr(e164, "_Worker", recorded)
+    assert e164.all_to_e164(numbers, "JP", parallel_from=1) == serial
+    assert len(workers) == 2  # three cores: this process and two workers, a third of the numbers each
+    assert serial[-len(MIXED_DIGITS) :] == [e164.to_e164(d, "JP") for d in MIXED_DIGITS]
+    assert serial[:2] == ["+81312000000", "+81312000001"]
+
+
+def test_a_failing_worker_is_an_error_that_says_why(monkeypatch, tmp_path):
+    python = tmp_path / "bin" / "python"
+    python.parent.mkdir()
+    python.write_text("#!/bin/sh\necho 'no phonenumbers here' >&2\nexit 3\n")
+    python.chmod(0o755)
+    monkeypatch.setattr(e164.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(e164.sys, "prefix", str(tmp_path))
+    with pytest.raises(RuntimeError, match=r"exit 3, 0 of 2 numbers back\): no phonenumbers here"):
+        e164.all_to_e164(["0312345678", "0312345679", "0312345670", "0312345671"], "JP", parallel_from=1)
 
 
 # --- country, currency -------------------------------------------------------------------

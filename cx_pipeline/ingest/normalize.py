@@ -12,11 +12,11 @@ import re
 import unicodedata
 from functools import cache
 
-import phonenumbers
 import polars as pl
 from phonenumbers.geodata.locale import LOCALE_DATA
 
 from cx_pipeline.ingest.registry import ISO8601, FieldSpec, RegistryDefaults
+from cx_pipeline.lib.e164 import all_to_e164
 
 MONEY = pl.Decimal(18, 2)
 UTC_TIMESTAMP = pl.Datetime("us", "UTC")
@@ -117,25 +117,10 @@ def _digits_to_e164(digits: pl.Series, default_region: str) -> pl.Series:
     distinct = digits.drop_nulls().unique()
     if distinct.is_empty():
         return pl.Series(digits.name, [None] * len(digits), dtype=pl.String)
-    converted = pl.Series([_one_e164(d, default_region) for d in distinct.to_list()], dtype=pl.String)
+    converted = pl.Series(all_to_e164(distinct.to_list(), default_region), dtype=pl.String)
     lookup = pl.DataFrame({"digits": distinct, "e164": converted})
     joined = digits.rename("digits").to_frame().join(lookup, on="digits", how="left", maintain_order="left")
     return joined["e164"].rename(digits.name)
-
-
-def _one_e164(digits: str, region: str) -> str:
-    try:
-        number = phonenumbers.parse(digits, region)
-    except phonenumbers.NumberParseException:
-        return "+" + digits.lstrip("+")
-    # is_possible_number (length rules) rather than is_valid_number (allocated ranges): a
-    # number written nationally in one source and internationally in another must get the
-    # same form even if its range is unknown to this phonenumbers release. A leading zero
-    # left after the trunk prefix is only legitimate where the number is valid (Italy).
-    plausible = phonenumbers.is_possible_number(number) and not number.italian_leading_zero
-    if plausible or phonenumbers.is_valid_number(number):
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return "+" + digits.lstrip("+")
 
 
 # --- country & currency ------------------------------------------------------------------
