@@ -61,6 +61,20 @@ def test_every_publish_is_kept_up_to_the_configured_number(run_copy):
     assert paths.published_db.read_bytes() == (paths.versions / versions[-1] / "cx_marts.duckdb").read_bytes()
 
 
+def test_publish_memory_is_bounded_by_its_setting(run_copy, monkeypatch):
+    paths = run_copy
+    live = publish_marts(paths, mart_model_names(), run_id="run-bounded").version
+    # far too little memory for the marts: DuckDB refuses rather than grow, and nothing changes
+    monkeypatch.setenv("CX_PUBLISH_MEMORY_LIMIT", "1MB")
+    with pytest.raises(PublishError, match="do not fit in CX_PUBLISH_MEMORY_LIMIT=1MB: raise it"):
+        publish_marts(paths, mart_model_names(), run_id="run-starved")
+    assert current_version(paths) == live and list_versions(paths)[-1] == live
+    monkeypatch.setenv("CX_PUBLISH_MEMORY_LIMIT", "512MB")
+    bounded = publish_marts(paths, mart_model_names(), run_id="run-512").version
+    assert current_version(paths) == bounded != live
+    assert not _leftovers(paths)  # the refused publish's temporary files went with the next one
+
+
 def test_rollback_puts_the_previous_version_back_and_can_be_undone(run_copy, tmp_path):
     paths = run_copy
     full = publish_marts(paths, mart_model_names(), run_id="fullrun1").version
