@@ -118,6 +118,8 @@ def test_bench_measures_every_stage_of_a_full_run(isolated_env):
     assert increment["files"] and all(f.startswith("landing/") and f"/{day}." in f for f in increment["files"])
     assert not any((bench_paths(main, PEOPLE).root / f).exists() for f in increment["files"])
     assert increment["run_id"] != report["run_id"]
+    # each run in a process of its own, as in use: the increment's memory is not the full run's leftovers
+    assert len({os.getpid(), report["pid"], increment["pid"]}) == 3
     inc_stages = {s["stage"]: s for s in increment["stages"]}
     assert 0 < inc_stages["ingest"]["rows"] == increment["source_rows"] < report["source_rows"]
     assert sum(s["wall_s"] for s in increment["stages"]) == pytest.approx(
