@@ -108,3 +108,33 @@ def test_few_valued_text_reaches_gx_as_categories_with_the_same_findings(monkeyp
         (f.subject, f.count, f.note) for f in as_categories.findings
     ]
     assert as_strings.sample.equals(as_categories.sample)
+
+
+def test_the_frame_gx_validated_is_freed_when_the_validation_returns(monkeypatch):
+    """GX holds the batch in a module global and in reference cycles: left alone, a run kept
+    gigabytes of validated frames at 1 M people (cx_pipeline/quality/expectations.py)."""
+    import weakref
+    from pathlib import Path
+
+    import polars as pl
+
+    from cx_pipeline.quality import expectations
+
+    given: list[weakref.ref] = []
+    to_pandas = expectations._pandas
+
+    def watched(frame):
+        pandas_frame = to_pandas(frame)
+        given.append(weakref.ref(pandas_frame))
+        return pandas_frame
+
+    monkeypatch.setattr(expectations, "_pandas", watched)
+    suite = {
+        "name": "freed",
+        "meta": {"row_key": ["id"]},
+        "expectations": [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}}],
+    }
+    frame = pl.DataFrame({"id": [str(i) for i in range(1000)] + [None]})
+    measurement = expectations.validate_frame(frame, suite, Path("freed.json"))
+    assert measurement.findings[0].count == 1  # it did validate the frame
+    assert given and given[0]() is None

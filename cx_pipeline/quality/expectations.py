@@ -12,8 +12,11 @@ pandas frame: GX's SQL datasource fails on DuckDB (GX #10738 / #11579) and it ha
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import logging
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +117,7 @@ def _pandas(frame: pl.DataFrame):
 
 def validate_frame(frame: pl.DataFrame, suite: dict[str, Any], suite_path: Path) -> Measurement:
     """Run `suite` on `frame`; one finding per expectation, the failing rows' keys as the sample."""
-    import great_expectations as gx
+    gx = _great_expectations()
     from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -139,20 +142,25 @@ def validate_frame(frame: pl.DataFrame, suite: dict[str, Any], suite_path: Path)
         )
     except Exception as error:  # GX raises its own types for unknown expectations and bad kwargs
         raise SuiteFileError(f"{suite_path}: {error}") from error
-    batch = (
-        context.data_sources.add_pandas("cx")
-        .add_dataframe_asset(suite["name"])
-        .add_batch_definition_whole_dataframe("all_rows")
-        .get_batch(batch_parameters={"dataframe": _pandas(frame)})
-    )
-    result = batch.validate(
-        expectation_suite,
-        result_format={
-            "result_format": "SUMMARY",
-            "unexpected_index_column_names": row_key,
-            "partial_unexpected_count": SAMPLE_ROWS,
-        },
-    ).to_json_dict()
+    batch = None
+    try:
+        batch = (
+            context.data_sources.add_pandas("cx")
+            .add_dataframe_asset(suite["name"])
+            .add_batch_definition_whole_dataframe("all_rows")
+            .get_batch(batch_parameters={"dataframe": _pandas(frame)})
+        )
+        result = batch.validate(
+            expectation_suite,
+            result_format={
+                "result_format": "SUMMARY",
+                "unexpected_index_column_names": row_key,
+                "partial_unexpected_count": SAMPLE_ROWS,
+            },
+        ).to_json_dict()
+    finally:
+        context = batch = None  # the last references to the frame GX validated
+        _release_memory()
 
     findings = []
     failing_keys: list[dict] = []
@@ -169,6 +177,42 @@ def validate_frame(frame: pl.DataFrame, suite: dict[str, Any], suite_path: Path)
         facts={"rows_validated": frame.height, "expectations": len(findings), "suite": str(suite_path)},
         details=result,
     )
+
+
+@cache
+def _great_expectations():
+    """GX, imported once; then everything alive so far is frozen out of the cyclic collector.
+
+    Modules, the code location and the dbt manifest live as long as the process: frozen, the
+    collection after each suite (_release_memory) walks only what the suites made, 0.01 s instead
+    of 0.3 s (27 suites in a run). Refcounting still frees frozen objects; only cycles among them
+    would stay, and there is no garbage left to freeze right after a collection.
+    """
+    import great_expectations
+
+    gc.collect()
+    gc.freeze()
+    return great_expectations
+
+
+def _release_memory() -> None:
+    """Free the validated batch now and hand the pages back to the system.
+
+    GX keeps the last context, and with it the batch's pandas frame, in a module global until the
+    next get_context, and GX's objects hold it in reference cycles that only a collection frees;
+    the allocators (Arrow's pool, glibc's arenas) keep freed pages. In a Dagster run of 1 M people
+    that left 1 GiB in the run's process beside dbt, and 2.8 GiB after the mart suites.
+    """
+    import pyarrow
+    from great_expectations.data_context.data_context.context_factory import project_manager
+
+    project_manager.set_project(None)
+    gc.collect()
+    pyarrow.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: its allocator returns pages its own way
+        pass
 
 
 def _finding(config: dict, outcome: dict, item: dict) -> Finding:
