@@ -24,7 +24,8 @@ then taken back out, so the sample stays reusable.
 
 Each measured run has a process of its own, as every run has in use (`cx-pipeline run`, or the run
 worker Dagster starts for a sensor's run): the increment's memory does not include what the full
-run left in the bench's process (at 1 M people that process held 2.7 GiB when the increment began).
+run left in the bench's process (at 1 M people the increment's ingestion peaked at 2.73 GiB there,
+1.68 GiB in a process of its own).
 """
 
 from __future__ import annotations
