@@ -4,8 +4,9 @@ phonenumbers is pure Python (about 15 µs a number here): at a million people, p
 distinct numbers of the CRM alone takes 8 s on one core while Polars' threads wait. Beyond
 PARALLEL_FROM numbers, one part per further core goes to a worker: this module run as a
 script over a pipe (`python -m cx_pipeline.lib.e164 <region>`: numbers in, E.164 out, one a
-line). It imports nothing but phonenumbers, so a worker starts in ~0.05 s; multiprocessing
-would re-import the parent's main module in it (the CLI or Dagster, ~1 s and ~200 MB).
+line). It imports nothing but phonenumbers and the standard library, so a worker starts in
+~0.05 s; multiprocessing would re-import the parent's main module in it (the CLI or Dagster,
+~1 s and ~200 MB).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sys
 import tempfile
 
 import phonenumbers
+
+from cx_pipeline.paths import venv_executable
 
 # Fewer numbers than this are parsed in this process: a worker (~0.1 s to start and load
 # phonenumbers' metadata) would cost about what it saves. Ingestion passes one chunk's distinct
@@ -64,10 +67,9 @@ class _Worker:
     def __init__(self, numbers: list[str], region: str):
         self._count = len(numbers)
         self._errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # a file: a chatty worker cannot block on it
-        # sys.prefix, not sys.executable: Dagster's code server may run the resolved base interpreter.
-        python = os.path.join(sys.prefix, "bin", "python")
+        # the venv's python, not sys.executable: Dagster's code server may run the base interpreter
         self._process = subprocess.Popen(
-            [python, "-m", __name__, region],
+            [venv_executable("python"), "-m", __name__, region],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors, encoding="utf-8",
         )  # fmt: skip
         # The worker reads every number before it writes anything, so this write finishes as fast
