@@ -14,7 +14,8 @@ sent to on-call.
 """
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 import dagster as dg
 import duckdb
@@ -37,10 +38,11 @@ from cx_pipeline.quality.catalog import (
     source_checks,
     warehouse_checks,
 )
-from cx_pipeline.quality.expectations import load_suite, mart_suite_path, suite_columns, validate_frame
+from cx_pipeline.quality.expectations import mart_suite_path
 from cx_pipeline.quality.results import write_results
 from cx_pipeline.quality.runbooks import RunbookLink, runbook
 from cx_pipeline.quality.settings import QualitySettings, load_quality_settings
+from cx_pipeline.quality.suite_pool import SuiteJob, database_suite_job, run_suite_jobs
 
 GX_SUITE = "gx_suite"
 SEVERITIES = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
@@ -172,17 +174,31 @@ def _context(cx_data: CxDataResource, registry: Registry) -> tuple[QualitySettin
     return settings, CheckContext(registry=registry, paths=paths, as_of=settings.reference_time())
 
 
+# The measurements of one check on many assets: (asset name, a call that measures it or raises).
+Measurements = Callable[[QualitySettings, CheckContext, list[str]], Iterable[tuple[str, Callable[[], Measurement]]]]
+
+
+def one_by_one(measure: Callable[[QualitySettings, CheckContext, str], Measurement]) -> Measurements:
+    """`measure(settings, ctx, asset name)` on each asset in turn, in order of name."""
+    return lambda settings, ctx, names: ((name, partial(measure, settings, ctx, name)) for name in sorted(names))
+
+
+def suite_pool(job: Callable[[QualitySettings, CheckContext, str], SuiteJob]) -> Measurements:
+    """A GX suite on each asset, on every core (cx_pipeline/quality/suite_pool.py), as each finishes."""
+    return lambda settings, ctx, names: run_suite_jobs({name: job(settings, ctx, name) for name in names})
+
+
 def _per_asset_checks(
     check_name: str,
     descriptions: dict[dg.AssetKey, str],
     registry: Registry,
     settings: QualitySettings,
-    measure: Callable[[QualitySettings, CheckContext, str], Measurement],
+    measurements: Measurements,
     *,
     name: str,
 ) -> dg.AssetChecksDefinition:
-    """One blocking check on each asset of `descriptions`, run together: `measure(settings, ctx,
-    asset name)` measures one asset; each result is reported (metadata, results file, alert)."""
+    """One blocking check on each asset of `descriptions`, run together: `measurements` measures
+    the selected assets; each result is reported (metadata, results file, alert)."""
     specs = [
         dg.AssetCheckSpec(
             check_name,
@@ -197,13 +213,13 @@ def _per_asset_checks(
     @dg.multi_asset_check(specs=specs, can_subset=True, name=name)
     def _run(context: dg.AssetCheckExecutionContext, cx_data: CxDataResource, alerts: AlertsResource):
         settings, ctx = _context(cx_data, registry)
-        for key in sorted(context.selected_asset_check_keys, key=lambda k: k.asset_key.path):
-            measurement = _measure_safely(lambda: measure(settings, ctx, key.asset_key.path[-1]))
+        selected = {key.asset_key.path[-1]: key.asset_key for key in context.selected_asset_check_keys}
+        for asset, measure in measurements(settings, ctx, list(selected)):
             yield report(
                 context,
                 check=check_name,
-                asset_key=key.asset_key,
-                measurement=measurement,
+                asset_key=selected[asset],
+                measurement=_measure_safely(measure),
                 settings=settings,
                 paths=ctx.paths,
                 alerts=alerts,
@@ -216,20 +232,16 @@ def _source_checks(check: SourceCheck, registry: Registry, settings: QualitySett
     def measure(settings: QualitySettings, ctx: CheckContext, source: str) -> Measurement:
         return check.measure(registry.source(source), settings.params(check.name), ctx)
 
+    def suite_job(settings: QualitySettings, ctx: CheckContext, source: str) -> SuiteJob:
+        return check.suite_job(registry.source(source), settings.params(check.name), ctx)
+
     descriptions = {ingested_key(source): check.description for source in registry.sources}
-    return _per_asset_checks(check.name, descriptions, registry, settings, measure, name=f"{check.name}__sources")
+    measurements = one_by_one(measure) if check.suite_job is None else suite_pool(suite_job)
+    return _per_asset_checks(check.name, descriptions, registry, settings, measurements, name=f"{check.name}__sources")
 
 
-def _validate_mart_suite(ctx: CheckContext, mart: str) -> Measurement:
-    path = mart_suite_path(mart)
-    suite = load_suite(path)
-    columns = suite_columns(suite)
-    selected = "*" if columns is None else ", ".join(sql_identifier(c) for c in columns)
-    with duckdb.connect(str(ctx.paths.warehouse), read_only=True) as con:
-        frame = con.sql(f"select {selected} from {sql_relation('marts', mart)}").pl()
-    measurement = validate_frame(frame, suite, path)
-    measurement.query = f"select * from {sql_relation('marts', mart)} limit 100  -- in {ctx.paths.warehouse}"
-    return measurement
+def _mart_suite_job(settings: QualitySettings, ctx: CheckContext, mart: str) -> SuiteJob:
+    return database_suite_job(mart_suite_path(mart), ctx.paths.warehouse, sql_relation("marts", mart))
 
 
 def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings) -> dg.AssetChecksDefinition:
@@ -237,12 +249,7 @@ def _mart_suites(marts: list[str], registry: Registry, settings: QualitySettings
         mart_key(mart): f"The mart meets its Great Expectations suite expectations/marts/{mart}.json." for mart in marts
     }
     return _per_asset_checks(
-        GX_SUITE,
-        descriptions,
-        registry,
-        settings,
-        lambda settings, ctx, mart: _validate_mart_suite(ctx, mart),
-        name=f"{GX_SUITE}__marts",
+        GX_SUITE, descriptions, registry, settings, suite_pool(_mart_suite_job), name=f"{GX_SUITE}__marts"
     )
 
 
@@ -252,7 +259,9 @@ def _mart_checks(check: MartCheck, marts: list[str], registry: Registry, setting
             return check.measure(con, mart, settings.params(check.name), ctx)
 
     descriptions = {mart_key(mart): check.description for mart in marts}
-    return _per_asset_checks(check.name, descriptions, registry, settings, measure, name=f"{check.name}__marts")
+    return _per_asset_checks(
+        check.name, descriptions, registry, settings, one_by_one(measure), name=f"{check.name}__marts"
+    )
 
 
 def _warehouse_check(check: WarehouseCheck, registry: Registry, settings: QualitySettings) -> dg.AssetChecksDefinition:

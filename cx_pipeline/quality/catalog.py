@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from cx_pipeline.ingest.registry import Registry, SourceSpec
     from cx_pipeline.paths import DataPaths
+    from cx_pipeline.quality.suite_pool import SuiteJob
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class CheckContext:
 
 
 SourceMeasure = Callable[["SourceSpec", CheckParams, CheckContext], Measurement]
+# A source check that is a GX suite says where its rows are, so the suites can share the cores
+SourceSuiteJob = Callable[["SourceSpec", CheckParams, CheckContext], "SuiteJob"]
 WarehouseMeasure = Callable[["duckdb.DuckDBPyConnection", CheckParams, CheckContext], Measurement]
 MartMeasure = Callable[["duckdb.DuckDBPyConnection", str, CheckParams, CheckContext], Measurement]
 
@@ -46,6 +49,7 @@ class SourceCheck:
     description: str
     params: type[CheckParams]
     measure: SourceMeasure
+    suite_job: SourceSuiteJob | None = None  # set: run by quality.suite_pool beside the others
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,11 @@ def _register(registry: dict, check) -> None:
     registry[check.name] = check
 
 
-def source_check(name: str, *, params: type[CheckParams], description: str):
+def source_check(
+    name: str, *, params: type[CheckParams], description: str, suite_job: SourceSuiteJob | None = None
+):
     def register(measure: SourceMeasure) -> SourceMeasure:
-        _register(SOURCE_CHECKS, SourceCheck(name, description, params, measure))
+        _register(SOURCE_CHECKS, SourceCheck(name, description, params, measure, suite_job))
         return measure
 
     return register

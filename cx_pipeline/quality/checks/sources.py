@@ -15,8 +15,9 @@ from cx_pipeline.privacy.suppression import suppressed_rows
 from cx_pipeline.quality.base import SAMPLE_ROWS, CheckParams, Finding, Measurement, rate
 from cx_pipeline.quality.catalog import CheckContext, source_check
 from cx_pipeline.quality.checks.params import known, registry_of
-from cx_pipeline.quality.expectations import load_suite, source_suite_path, suite_columns, validate_frame
+from cx_pipeline.quality.expectations import source_suite_path
 from cx_pipeline.quality.landing import count_records, landing_columns, parquet_rows
+from cx_pipeline.quality.suite_pool import SuiteJob, parquet_suite_job
 
 
 def _output(ctx: CheckContext, spec: SourceSpec, name: str):
@@ -44,18 +45,18 @@ class SuiteParams(CheckParams):
     pass
 
 
+def gx_suite_job(spec: SourceSpec, params: SuiteParams, ctx: CheckContext) -> SuiteJob:
+    return parquet_suite_job(source_suite_path(spec.name), _output(ctx, spec, ACCEPTED))
+
+
 @source_check(
     "gx_suite",
     params=SuiteParams,
     description="The source's accepted rows (or the mart) meet its Great Expectations suite under expectations/.",
+    suite_job=gx_suite_job,
 )
 def gx_suite(spec: SourceSpec, params: SuiteParams, ctx: CheckContext) -> Measurement:
-    path = source_suite_path(spec.name)
-    accepted = _output(ctx, spec, ACCEPTED)
-    suite = load_suite(path)
-    measurement = validate_frame(pl.read_parquet(accepted, columns=suite_columns(suite)), suite, path)
-    measurement.query = f"select * from read_parquet({sql_literal(str(accepted))}) limit 100"
-    return measurement
+    return gx_suite_job(spec, params, ctx).run()
 
 
 # --- schema drift --------------------------------------------------------------------------
