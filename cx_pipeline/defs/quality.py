@@ -26,7 +26,7 @@ from cx_pipeline.defs.ingestion import ingested_key
 from cx_pipeline.defs.resources import AlertsResource, CxDataResource
 from cx_pipeline.ingest.registry import Registry, load_registry
 from cx_pipeline.lib.metadata import markdown_preview
-from cx_pipeline.lib.sql import sql_identifier, sql_relation
+from cx_pipeline.lib.sql import sql_relation
 from cx_pipeline.paths import DataPaths
 from cx_pipeline.quality.base import Finding, Measurement, format_value
 from cx_pipeline.quality.catalog import (
