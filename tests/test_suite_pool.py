@@ -74,7 +74,7 @@ def _counting_worker_runs(monkeypatch) -> list:
         return run(self, job)
 
     monkeypatch.setattr(suite_pool._Worker, "run", counted)
-    monkeypatch.setattr(suite_pool, "_cores", lambda: 2)
+    monkeypatch.setattr(suite_pool, "usable_cores", lambda: 2)
     return ran
 
 

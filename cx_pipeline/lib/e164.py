@@ -11,13 +11,13 @@ line). It imports nothing but phonenumbers and the standard library, so a worker
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
 
 import phonenumbers
 
+from cx_pipeline.lib.cores import usable_cores
 from cx_pipeline.paths import venv_executable
 
 # Fewer numbers than this are parsed in this process: a worker (~0.1 s to start and load
@@ -45,7 +45,7 @@ def to_e164(digits: str, region: str) -> str:
 
 def all_to_e164(numbers: list[str], region: str, parallel_from: int = PARALLEL_FROM) -> list[str]:
     """to_e164 of each number, in order."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     if len(numbers) < parallel_from or cores < 2:
         return _part_to_e164(numbers, region)
     size = -(-len(numbers) // cores)

@@ -31,6 +31,7 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
+from cx_pipeline.lib.cores import usable_cores
 from cx_pipeline.lib.sql import sql_identifier, sql_literal
 from cx_pipeline.paths import venv_executable
 from cx_pipeline.quality.base import Measurement
@@ -100,7 +101,7 @@ def run_suite_jobs(
     if not jobs:
         return
     rows = {name: _measured(job.rows) for name, job in jobs.items()}
-    workers = min(_cores() - 1, MAX_WORKERS, len(jobs) - 1)
+    workers = min(usable_cores() - 1, MAX_WORKERS, len(jobs) - 1)
     if workers < 1 or sum(rows.values()) < parallel_from_rows:
         for name in sorted(jobs):
             yield name, _outcome(jobs[name].run)
@@ -115,10 +116,6 @@ def _measured(count: Callable[[], int]) -> int:
         return count()
     except Exception:  # a missing or broken table or suite: its job fails when it runs, with the reason
         return 0
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _outcome(run: Callable[[], Measurement]) -> Outcome:
@@ -217,7 +214,6 @@ class _Worker:
             self._process.stdin.flush()
             kind, value = pickle.load(self._process.stdout)
         except Exception as error:  # the pipe broke or the stream is no longer whole
-
             raise _WorkerDied(self._died(error)) from None
         return (lambda: value) if kind == "measurement" else _raising(value)
 
