@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from cx_pipeline.dbt_project import cx_dbt_project
 from cx_pipeline.defs.dbt import dbt_rule_vars
 from cx_pipeline.ingest.registry import load_registry
 from cx_pipeline.paths import DBT_PROJECT_DIR, data_paths
@@ -85,6 +86,20 @@ def test_phase_accuracy_against_the_truth_is_measured_and_written(pipeline_run):
         schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
     assert "lifecycle_true_grouping" not in schemas
     assert not (pipeline_run.paths.lifecycle / "true_grouping.parquet").exists()
+    # ... and built its models as views, while the pipeline's own lifecycle models are tables
+    true_run = pipeline_run.paths.dbt_runs / pipeline_run.result.run_id / "lifecycle_true_grouping"
+    materialized = {
+        node["name"]: node["config"]["materialized"]
+        for node in json.loads((true_run / "manifest.json").read_text(encoding="utf-8"))["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1:3] == ["intermediate", "lifecycle"]
+    }
+    assert "int_lifecycle__customer_stages" in materialized and set(materialized.values()) == {"view"}
+    lifecycle_tables = {
+        node["name"]: node["config"]["materialized"]
+        for node in json.loads(cx_dbt_project.manifest_path.read_text(encoding="utf-8"))["nodes"].values()
+        if node["name"] in materialized
+    }
+    assert set(lifecycle_tables.values()) == {"table"}
 
 
 def test_link_rates_match_the_timeline_and_silos_show_in_the_coverage_matrix(pipeline_run):
