@@ -58,7 +58,11 @@ def test_every_publish_is_kept_up_to_the_configured_number(run_copy):
     assert manifest["row_counts"]["dim_customers"] == _counts(paths.published_db)[0]
     # the live manifest is the version's manifest, and the live files are copies of the version's
     assert read_manifest(paths.published) == manifest
-    assert paths.published_db.read_bytes() == (paths.versions / versions[-1] / "cx_marts.duckdb").read_bytes()
+    kept = paths.versions / versions[-1]
+    names = ["cx_marts.duckdb", *(f"{mart}.parquet" for mart in mart_model_names())]
+    for name in names:
+        assert (paths.published / name).read_bytes() == (kept / name).read_bytes(), name
+    assert not _leftovers(paths)
 
 
 def test_publish_memory_is_bounded_by_its_setting(run_copy, monkeypatch):
