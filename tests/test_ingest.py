@@ -33,6 +33,7 @@ from cx_pipeline.ingest.outputs import (
 from cx_pipeline.ingest.readers import LandingFileError
 from cx_pipeline.ingest.registry import load_registry
 from cx_pipeline.paths import DataPaths
+from cx_pipeline.quality.landing import count_records
 
 
 def utc(*args) -> datetime:
@@ -252,6 +253,8 @@ def test_row_numbers_count_records_not_lines_and_blank_lines_are_counted_apart(r
     # the blank line and the row of empty fields carry no data: skipped, counted, not in rows_in
     assert result.empty_records_skipped == 2
     assert result.rows_in == 3 == result.rows_accepted + result.rows_quarantined
+    # the row reconciliation check's own count (the csv module) agrees
+    assert count_records(paths.landing_dir("people") / "a.csv", registry.sources["people"]) == 3
 
 
 def test_a_missing_column_quarantines_the_files_records_and_keeps_them(registry, paths):
