@@ -168,8 +168,8 @@ def publish_marts(
 
         row_counts: dict[str, int] = {}
         # The live folder's copies of each finished file are made while the next ones are written
-        # (copying is disk work, writing is CPU work): at 1 M people the 2.2 GB took 5.6 s after
-        # the build, now ~1 s.
+        # (copying is disk work, writing is CPU work): at 1 M people the 2.2 GB of copies took 5.6 s
+        # after the build; overlapped, publish alone went from 31.0 s to 27.8 s.
         with _background_copies(building, paths.published, token) as live_copies:
             with _copying_connection() as con:
                 con.execute(f"attach {_sql_string(paths.warehouse)} as work (read_only)")
