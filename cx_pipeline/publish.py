@@ -84,6 +84,12 @@ def _publish_lock(paths: DataPaths) -> Iterator[None]:
         yield
 
 
+def _staged_path(folder: Path, name: str, token: str) -> Path:
+    """Where `name` is written in `folder` before it is renamed into place: hidden, and a leftover
+    that _clear_leftovers recognises by its suffix."""
+    return folder / f".{name}.{token}{TEMPORARY_SUFFIX}"
+
+
 def _clear_leftovers(paths: DataPaths) -> None:
     """Temporary files of a publish that was killed: nobody reads them, the lock says nobody writes them."""
     for leftover in paths.published.glob(f".*{TEMPORARY_SUFFIX}"):
@@ -108,7 +114,7 @@ def _swap_into_place(paths: DataPaths, staged: dict[str, Path], manifest: dict[s
         if name != DATABASE:
             staged_file.replace(paths.published / name)
     staged[DATABASE].replace(paths.published_db)
-    manifest_tmp = paths.published / f".{MANIFEST}.{token}{TEMPORARY_SUFFIX}"
+    manifest_tmp = _staged_path(paths.published, MANIFEST, token)
     manifest_tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     manifest_tmp.replace(paths.published / MANIFEST)
 
@@ -123,7 +129,7 @@ class _BackgroundCopies:
         self._pending: list[Future] = []
 
     def copy(self, name: str) -> None:
-        self.staged[name] = self.target_dir / f".{name}.{self.token}{TEMPORARY_SUFFIX}"
+        self.staged[name] = _staged_path(self.target_dir, name, self.token)
         self._pending.append(self._pool.submit(shutil.copyfile, self.source_dir / name, self.staged[name]))
 
     def wait(self) -> None:
@@ -143,7 +149,7 @@ def _background_copies(source_dir: Path, target_dir: Path, token: str) -> Iterat
 def _stage_copies(source_dir: Path, target_dir: Path, names: list[str], token: str) -> dict[str, Path]:
     staged = {}
     for name in names:
-        staged[name] = target_dir / f".{name}.{token}{TEMPORARY_SUFFIX}"
+        staged[name] = _staged_path(target_dir, name, token)
         shutil.copyfile(source_dir / name, staged[name])
     return staged
 
@@ -313,7 +319,7 @@ def rewrite_published(
 def _rewrite_folder(folder: Path, prepare, condition, when: str) -> int:
     manifest = read_manifest(folder) or {}
     marts = list(manifest.get("row_counts", {}))
-    fresh = folder / f".{DATABASE}.erase{TEMPORARY_SUFFIX}"
+    fresh = _staged_path(folder, DATABASE, "erase")
     fresh.unlink(missing_ok=True)
     counts, removed = {}, 0
     with _copying_connection() as con:
@@ -334,16 +340,16 @@ def _rewrite_folder(folder: Path, prepare, condition, when: str) -> int:
             counts[table] = con.execute(f"select count(*) from pub.main.{_quote(table)}").fetchall()[0][0]
             removed += con.execute(f"select count(*) from old.main.{_quote(table)}").fetchall()[0][0] - counts[table]
         for mart in marts:
-            staged = folder / f".{mart}.parquet.erase{TEMPORARY_SUFFIX}"
+            staged = _staged_path(folder, f"{mart}.parquet", "erase")
             con.execute(f"copy pub.main.{_quote(mart)} to {_sql_string(staged)} (format parquet)")
         con.execute("detach pub")
         con.execute("detach old")
     fresh.replace(folder / DATABASE)
     for mart in marts:
-        (folder / f".{mart}.parquet.erase{TEMPORARY_SUFFIX}").replace(folder / f"{mart}.parquet")
+        _staged_path(folder, f"{mart}.parquet", "erase").replace(folder / f"{mart}.parquet")
     manifest["row_counts"] = {mart: counts.get(mart, 0) for mart in marts}
     manifest["erasures"] = [*manifest.get("erasures", []), {"erased_at": when, "rows_removed": removed}]
-    staged_manifest = folder / f".{MANIFEST}.erase{TEMPORARY_SUFFIX}"
+    staged_manifest = _staged_path(folder, MANIFEST, "erase")
     staged_manifest.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     staged_manifest.replace(folder / MANIFEST)
     return removed
