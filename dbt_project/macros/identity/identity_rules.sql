@@ -229,6 +229,16 @@
     {{ return((rule.similar or rule.not_different or rule.not_dissimilar) | length > 0) }}
 {%- endmacro %}
 
+{#- Whether a's compared values (similar_1 .. similar_<n>) come before b's or equal them, in
+    lexicographic order: each unordered pair of values, compared once. -#}
+{% macro values_in_order(n, i=1) -%}
+    {%- if i == n -%}
+        a.similar_{{ i }} <= b.similar_{{ i }}
+    {%- else -%}
+        a.similar_{{ i }} < b.similar_{{ i }} or (a.similar_{{ i }} = b.similar_{{ i }} and ({{ values_in_order(n, i + 1) }}))
+    {%- endif -%}
+{%- endmacro %}
+
 {#- An identifier value folded so that a value one typing slip away folds the same (identity.yml
     `slip_keys`): `swapped_letters` sorts the characters, `doubled_letters` writes a run of one
     character once. Only the part before an @ is folded; the domain is kept as it is. -#}
