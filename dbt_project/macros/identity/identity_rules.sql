@@ -11,6 +11,12 @@
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
 
+{#- Values from config as the list of an `in (...)`: null for none, so `x in (null)` holds for nothing. -#}
+{% macro sql_list(values) -%}
+    {%- for value in values %}{{ sql_literal(value) }}{{ ", " if not loop.last }}{% endfor %}
+    {%- if not values %}null{% endif -%}
+{%- endmacro %}
+
 {#- Regular-expression match, dispatched so other adapters can bring their own spelling. -#}
 {% macro regexp_matches(expression, pattern) -%}
     {{ return(adapter.dispatch('regexp_matches', 'cx_pipeline')(expression, pattern)) }}
@@ -289,9 +295,7 @@
 {% macro identifier_kind(type, expression) -%}
     {%- set domains = identity_rules().personal_email_domains or [] -%}
     {%- if type == 'email' and domains -%}
-        case when split_part({{ expression }}, '@', 2) in (
-            {%- for domain in domains %}{{ sql_literal(domain) }}{{ ", " if not loop.last }}{% endfor -%}
-        ) then 'private' else 'work' end
+        case when split_part({{ expression }}, '@', 2) in ({{ sql_list(domains) }}) then 'private' else 'work' end
     {%- else -%}
         'one'
     {%- endif -%}
@@ -357,9 +361,7 @@
 {% macro value_guard(type_column, value_column, rules, only_types=none) -%}
     case
     {%- for type, values in rules.junk_values.items() if only_types is none or type in only_types %}
-        when {{ type_column }} = {{ sql_literal(type) }} and {{ value_column }} in (
-            {%- for v in values %}{{ sql_literal(v) }}{{ ", " if not loop.last }}{% endfor -%}
-        ) then 'junk_value'
+        when {{ type_column }} = {{ sql_literal(type) }} and {{ value_column }} in ({{ sql_list(values) }}) then 'junk_value'
     {%- endfor %}
     {%- for type, patterns in rules.junk_patterns.items() if only_types is none or type in only_types %}
         {%- for pattern in patterns %}

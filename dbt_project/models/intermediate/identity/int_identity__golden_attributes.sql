@@ -37,10 +37,7 @@ candidates as (
     where junk_identifiers.identifier_value is null
         and attributes.attribute_value is not null
         and trim(attributes.attribute_value) <> ''
-        and attributes.attribute in (
-            {%- for attribute in rules %}{{ sql_literal(attribute) }}{{ ", " if not loop.last }}{% endfor %}
-            {%- if not rules %}null{% endif -%}
-        )
+        and attributes.attribute in ({{ sql_list(rules) }})
 ),
 
 -- per customer, attribute and value: how often, how recently, from how trusted a source
