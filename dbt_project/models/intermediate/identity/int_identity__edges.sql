@@ -1,7 +1,9 @@
--- The identity graph as edges for connected components. Nodes are records ('0|source|id') and
--- shared match keys ('1|key'); the '0|' prefix makes a component's smallest node a record.
--- Exact rules link records through their shared key, similarity rules link record pairs directly.
--- Every record also has an edge to itself, so records no rule links are singleton customers.
+-- The identity graph as edges for connected components. Nodes are records ('0|source|id'). The
+-- records sharing a match key are linked as a star, each to the key's smallest record: the same
+-- components as linking each to a node of its own for the key, with a node fewer per key (at
+-- 1 M people 1.6 M of 7.2 M nodes) for the rounds to carry. Similarity rules link record pairs
+-- directly. Every record also has an edge to itself, so records no rule links are singleton
+-- customers.
 -- A view: its one reader, int_identity__components, copies it into an in-memory work table anyway,
 -- and writing its 12.7 M rows (1 M people) into the database file cost 5 s to save nothing.
 {{ config(materialized='view') }}
@@ -10,11 +12,21 @@ with records as (
 ),
 
 match_keys as (
-    select * from {{ ref('int_identity__match_keys') }}
+    select
+        '0|' || source || '|' || source_record_id as record_node,
+        match_key
+    from {{ ref('int_identity__match_keys') }}
 ),
 
 similar_pairs as (
     select * from {{ ref('int_identity__similar_pairs') }}
+),
+
+-- the hub of each key's star
+key_anchors as (
+    select match_key, min(record_node) as anchor_node
+    from match_keys
+    group by match_key
 ),
 
 final as (
@@ -24,9 +36,10 @@ final as (
     from records
     union all
     select
-        '0|' || source || '|' || source_record_id as node_a,
-        '1|' || match_key as node_b
+        match_keys.record_node as node_a,
+        key_anchors.anchor_node as node_b
     from match_keys
+    inner join key_anchors on key_anchors.match_key = match_keys.match_key
     union all
     select
         '0|' || source_a || '|' || source_record_id_a as node_a,
