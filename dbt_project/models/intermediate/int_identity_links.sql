@@ -21,21 +21,16 @@ record_rule_candidates as (
     from {{ ref('int_identity__similar_pairs') }}
 ),
 
--- the highest-priority rule (first in identity.yml) that linked the record
+-- the highest-priority rule (first in identity.yml) that linked the record: a priority is one
+-- rule, so the rule at the smallest one (an aggregate: a window sorting 8.7 M candidates at 1 M
+-- people cost 4.6 s of CPU)
 record_rules as (
-    select source, source_record_id, match_rule
-    from (
-        select
-            source,
-            source_record_id,
-            match_rule,
-            row_number() over (
-                partition by source, source_record_id
-                order by rule_priority, match_rule
-            ) as rule_rank
-        from record_rule_candidates
-    ) as ranked
-    where rule_rank = 1
+    select
+        source,
+        source_record_id,
+        min_by(match_rule, rule_priority) as match_rule
+    from record_rule_candidates
+    group by source, source_record_id
 ),
 
 final as (
