@@ -146,12 +146,12 @@ def _background_copies(source_dir: Path, target_dir: Path, token: str) -> Iterat
         copies.wait()
 
 
-def _stage_copies(source_dir: Path, target_dir: Path, names: list[str], token: str) -> dict[str, Path]:
-    staged = {}
-    for name in names:
-        staged[name] = _staged_path(target_dir, name, token)
-        shutil.copyfile(source_dir / name, staged[name])
-    return staged
+def _stage_copies(source_dir: Path, target_dir: Path, marts: list[str], token: str) -> dict[str, Path]:
+    """Staged copies of a version's files (database and each mart's Parquet), all finished."""
+    with _background_copies(source_dir, target_dir, token) as copies:
+        for name in [DATABASE, *(f"{mart}.parquet" for mart in marts)]:
+            copies.copy(name)
+    return copies.staged
 
 
 def publish_marts(
@@ -274,7 +274,7 @@ def rollback(paths: DataPaths, to: str | None = None) -> dict[str, Any]:
         manifest = read_manifest(source) or {}
         marts = list(manifest.get("row_counts", {}))
         token = f"rollback.{os.getpid()}"
-        staged = _stage_copies(source, paths.published, [DATABASE, *(f"{m}.parquet" for m in marts)], token)
+        staged = _stage_copies(source, paths.published, marts, token)
         live = {
             **manifest,
             "rolled_back_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -309,7 +309,7 @@ def rewrite_published(
         if current in removed:
             kept = read_manifest(paths.versions / current) or {}
             marts = list(kept.get("row_counts", {}))
-            staged = _stage_copies(paths.versions / current, paths.published, [DATABASE, *(f"{m}.parquet" for m in marts)], token)
+            staged = _stage_copies(paths.versions / current, paths.published, marts, token)
             _swap_into_place(paths, staged, {**live, "row_counts": kept["row_counts"], "erasures": kept["erasures"]}, token)
         else:  # a live version no longer kept: rewrite the live files themselves
             removed["live"] = _rewrite_folder(paths.published, prepare, condition, now)
