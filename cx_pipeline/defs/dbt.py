@@ -54,6 +54,9 @@ MARTS_FOLDER = "marts"
 DBT_UNIQUE_ID = "dagster_dbt/unique_id"  # where dagster-dbt keeps a check's dbt test id
 GROUPED_RESOURCE_TYPES = ("model", "seed", "snapshot")
 PROJECT_MACRO_PREFIX = "macro.cx_pipeline."
+# A model's config meta `describe_after_build: false` skips its row count and preview: for a view
+# whose rows only its reader computes, counting them would compute the whole view once more.
+DESCRIBE_AFTER_BUILD = "describe_after_build"
 
 
 def group_for_dbt_file(path: str) -> str | None:
@@ -228,6 +231,9 @@ def describe_built_tables(warehouse, events) -> dict[str, dict[str, Any]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for unique_id in built:
             node = nodes[unique_id]
+            if not node["config"].get("meta", {}).get(DESCRIBE_AFTER_BUILD, True):
+                described[unique_id] = {"not_described": f"{DESCRIBE_AFTER_BUILD}: false in its dbt config"}
+                continue
             try:
                 described[unique_id] = table_metadata(
                     con, node["relation_name"], preview_rows, KEY_FIGURES.get(node["name"], ())
