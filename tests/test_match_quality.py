@@ -420,3 +420,53 @@ def test_identified_records_follow_anonymous_ids_from_a_named_record_within_the_
     identifiers = pl.concat([identifiers, ids([("app", "3", "email", "hana@x.jp")])])
     found = identified_records(identifiers, named, truth, ("cookie_id", "device_id", "app_login"))
     assert set(found.rows()) == {("web", "1"), ("web", "2"), ("app", "3"), ("usage", "4"), ("crm", "7")}
+
+
+def test_both_measures_of_the_working_database_agree_with_the_frame_api(tmp_path):
+    """measure_all_and_identified_against_truth reads the links, identifiers and names from a real
+    working database and shares one join: its two measures equal those of the frame functions."""
+    import duckdb
+
+    from cx_pipeline.identity.quality import identified_records, measure_all_and_identified_against_truth
+
+    anonymous = ("cookie_id",)
+    paths = DataPaths(tmp_path)
+    paths.truth.mkdir(parents=True)
+    truth = truth_frame(
+        [("crm", "c1", "P1"), ("web", "w1", "P1"), ("web", "w2", "P1"), ("web", "w3", "P2"),
+         ("crm", "c2", "P2"), ("web", "w4", "P3"), ("web", "w5", "P1")]
+    )  # fmt: skip
+    truth.write_parquet(paths.truth / "identity_truth.parquet")
+    accepted = {"crm": ["c1", "c2"], "web": ["w1", "w2", "w3", "w4"]}  # w5 was quarantined
+    for source, rids in accepted.items():
+        paths.ingested_dir(source).mkdir(parents=True)
+        pl.DataFrame({"source_record_id": rids}).write_parquet(paths.ingested_dir(source) / "accepted.parquet")
+    links = links_frame([("crm", "c1", "X"), ("web", "w1", "X"), ("web", "w3", "X"), ("crm", "c2", "Y")])
+    identifiers = pl.DataFrame(
+        [("web", "w1", "email", "a@x.jp"), ("web", "w1", "cookie_id", "k1"), ("web", "w2", "cookie_id", "k1"),
+         ("web", "w3", "cookie_id", "k2"), ("web", "w4", "cookie_id", "k3")],
+        schema=["source", "source_record_id", "identifier_type", "identifier_value"], orient="row",
+    )  # fmt: skip
+    named = accepted_frame([("crm", "c1"), ("crm", "c2")])
+    paths.warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        for schema, table, frame in [
+            ("marts", "customer_identity_links", links),
+            ("staging", "stg_cx__identifiers", identifiers),
+            ("intermediate", "int_identity__match_attributes", named.with_columns(match_attribute=pl.lit("full_name"))),
+        ]:
+            con.execute(f"create schema if not exists {schema}")
+            con.register("frame", frame)
+            con.execute(f"create table {schema}.{table} as select * from frame")
+            con.unregister("frame")
+
+    every_record, identified = measure_all_and_identified_against_truth(paths, anonymous)
+
+    assert every_record == measure_against_truth(paths)
+    assert every_record.records_evaluated == 6  # the quarantined w5 is not judged
+    who = identified_records(identifiers, named, truth, anonymous)
+    # w2 shares w1's cookie within P1; w3 and w4 carry only cookies nobody named
+    assert sorted(who.rows()) == [("crm", "c1"), ("crm", "c2"), ("web", "w1"), ("web", "w2")]
+    assert identified == match_quality(links, truth, accepted=who)
+    # P1: c1, w1 and w2 are 3 true pairs; only c1-w1 share a customer
+    assert identified.records_evaluated == 4 and identified.recall == pytest.approx(1 / 3)

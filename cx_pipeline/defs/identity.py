@@ -9,7 +9,7 @@ import duckdb
 
 from cx_pipeline.defs.resources import CxDataResource
 from cx_pipeline.identity.graph_stats import guards_fired, markdown_table, records_by_rule
-from cx_pipeline.identity.quality import measure_against_truth, measure_identified_against_truth, quality_markdown
+from cx_pipeline.identity.quality import measure_all_and_identified_against_truth, quality_markdown
 from cx_pipeline.identity.rules import load_identity_rules
 from cx_pipeline.lib.code_version import code_version
 from cx_pipeline.paths import CONFIG_DIR, PACKAGE_DIR
@@ -40,14 +40,13 @@ def match_quality(context: dg.AssetExecutionContext, cx_data: CxDataResource) ->
         "guarded_values": int(guards["values_flagged"].sum()) if guards.height else 0,
         "records_by_rule": dg.MetadataValue.md(markdown_table(rules)),
     }
-    quality = measure_against_truth(paths)
-    if quality is None:
+    # over every accepted record, and over those the data ties to a known person (anonymous
+    # cookies and devices left out): what the matcher could have linked
+    measured = measure_all_and_identified_against_truth(paths, load_identity_rules().anonymous_identifiers)
+    if measured is None:
         context.log.info("No ground truth in the landing folder: match quality not measured.")
         return dg.MaterializeResult(metadata={"ground_truth": "absent", **graph_metadata})
-
-    # the same measure over the records the data ties to a known person (anonymous cookies and
-    # devices left out): what the matcher could have linked
-    identified = measure_identified_against_truth(paths, load_identity_rules().anonymous_identifiers)
+    quality, identified = measured
 
     paths.identity.mkdir(parents=True, exist_ok=True)
     report = paths.identity / "match_quality.json"
