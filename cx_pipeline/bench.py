@@ -5,7 +5,8 @@
 The sample is generated (untimed, in a subprocess so that its memory is not counted) into a data
 folder of its own, <data>/bench/<people>/, and reused while people and seed match. The job
 `cx_full_run` then runs in this process as `cx-pipeline run` runs it, while a thread samples the
-RSS of the process tree (this process, the dbt subprocess and DuckDB inside it) every 0.1 s.
+RSS and the CPU time of the process tree (this process, the dbt subprocess and DuckDB inside it)
+every 0.1 s.
 
 Where the time goes is read from the run's own records:
 - Dagster's event log: start and end of every step (ingestion, dbt, match quality, publish);
@@ -13,6 +14,7 @@ Where the time goes is read from the run's own records:
 Every instant of the run belongs to exactly one stage: to the dbt nodes running then (shared
 equally when dbt runs two at once), else to the Dagster step running then, else to
 "orchestration" (Dagster's own work around the steps). So the stage times add up to the total.
+The CPU time between two samples goes to the stages owning the instant halfway between them.
 
 The floor is one DuckDB query reading every column of every landing file, run after the pipeline
 in the same process: pipeline total / floor is how far the pipeline is from just reading its input.
@@ -114,6 +116,17 @@ def owned_seconds(spans: list[Span]) -> list[float]:
         owners = _owners(spans, t0, t1)
         for i in owners:
             owned[i] += (t1 - t0) / len(owners)
+    return owned
+
+
+def owned_cpu_seconds(spans: list[Span], cpu_samples: list[tuple[float, float]]) -> list[float]:
+    """CPU seconds each span owns: the tree's CPU time between two samples goes to the deepest
+    spans running halfway between them, shared equally."""
+    owned = [0.0] * len(spans)
+    for (t0, cpu0), (t1, cpu1) in zip(cpu_samples, cpu_samples[1:]):
+        owners = _owners(spans, (t0 + t1) / 2, (t0 + t1) / 2)
+        for i in owners:
+            owned[i] += (cpu1 - cpu0) / len(owners)
     return owned
 
 
@@ -318,9 +331,9 @@ def _rate(rows: int | None, seconds: float) -> float | None:
     return round(rows / seconds, 1) if rows and seconds > 0 else None
 
 
-def _figures(name: str, seconds: float, peak: int | None, rows: int | None, note: str | None = None) -> dict:
-    figures = {"stage": name, "wall_s": round(seconds, 3), "peak_rss_bytes": peak, "rows": rows,
-               "rows_per_s": None if note else _rate(rows, seconds)}  # fmt: skip
+def _figures(name: str, seconds: float, cpu: float, peak: int | None, rows: int | None, note: str | None = None) -> dict:
+    figures = {"stage": name, "wall_s": round(seconds, 3), "cpu_s": round(cpu, 2), "peak_rss_bytes": peak,
+               "rows": rows, "rows_per_s": None if note else _rate(rows, seconds)}  # fmt: skip
     return figures | ({"note": note} if note else {})
 
 
@@ -334,6 +347,7 @@ class MeasuredRun:
     steps: list[Span]
     step_rows: dict[str, int]
     pid: int  # of the process the run ran in
+    cpu_samples: list[tuple[float, float]]  # (unix time, tree CPU seconds)
 
 
 def measure_run(paths: DataPaths, request=None) -> MeasuredRun:
@@ -376,7 +390,9 @@ def measure_run_here(paths: DataPaths, request=None) -> MeasuredRun:
             raise BenchError(f"run {result.run_id} of {JOB} failed: nothing measured")
         entries = instance.all_logs(result.run_id)
     steps, step_rows = step_spans(entries, defs.resolve_asset_graph(), cx_dbt_models.op.name)
-    return MeasuredRun(result.run_id, start, end, startup_s, sampler.samples, steps, step_rows, os.getpid())
+    return MeasuredRun(
+        result.run_id, start, end, startup_s, sampler.samples, steps, step_rows, os.getpid(), sampler.cpu_samples
+    )
 
 
 def _measure_run_main(argv: list[str]) -> None:
@@ -388,24 +404,28 @@ def _measure_run_main(argv: list[str]) -> None:
     Path(output).write_bytes(pickle.dumps(run))
 
 
-def _stage_figures(spans: list[Span], owned: list[float], run: MeasuredRun, built: dict, counts: dict) -> list[dict]:
+def _stage_figures(
+    spans: list[Span], owned: list[float], cpu: list[float], run: MeasuredRun, built: dict, counts: dict
+) -> list[dict]:
     peaks = peak_rss(spans, run.samples, key=lambda s: s.stage)
     figures = []
     for name in sorted({s.stage for s in spans}, key=lambda n: (STAGE_ORDER + [n]).index(n)):
         seconds = sum(o for s, o in zip(spans, owned) if s.stage == name)
+        cpu_s = sum(c for s, c in zip(spans, cpu) if s.stage == name)
         relations = built.get(name)
         rows = sum(counts[r] for r, _ in relations) if relations else run.step_rows.get(name)
         views_only = bool(relations) and all(m == "view" for _, m in relations)
         note = "views: computed by the models that read them" if views_only else None
-        figures.append(_figures(name, seconds, peaks.get(name), rows, note))
+        figures.append(_figures(name, seconds, cpu_s, peaks.get(name), rows, note))
     return figures
 
 
-def _identity_figures(spans: list[Span], owned: list[float], run: MeasuredRun, counts: dict) -> dict:
+def _identity_figures(spans: list[Span], owned: list[float], cpu: list[float], run: MeasuredRun, counts: dict) -> dict:
     seconds = sum(o for s, o in zip(spans, owned) if s.group == IDENTITY_GROUP)
+    cpu_s = sum(c for s, c in zip(spans, cpu) if s.group == IDENTITY_GROUP)
     peak = peak_rss(spans, run.samples, key=lambda s: s.group).get(IDENTITY_GROUP)
     resolved = next((n for r, n in counts.items() if r.strip('"').endswith(IDENTITY_OUTPUT)), None)
-    figures = _figures("identity resolution", seconds, peak, resolved)
+    figures = _figures("identity resolution", seconds, cpu_s, peak, resolved)
     return figures | {"stages": sorted({s.stage for s in spans if s.group == IDENTITY_GROUP})}
 
 
@@ -421,17 +441,21 @@ def _analysed(paths: DataPaths, run: MeasuredRun) -> dict[str, Any]:
     counts = count_rows(paths.warehouse, [r for relations in built.values() for r, _ in relations])
     spans = [Span(ORCHESTRATION, None, run.start, run.end, level=0), *split_dbt_startup(run.steps, nodes), *nodes]
     owned = owned_seconds(spans)
+    cpu = owned_cpu_seconds(spans, run.cpu_samples)
     total_s = run.end - run.start
+    total_cpu_s = run.cpu_samples[-1][1] - run.cpu_samples[0][1]
     source_rows = run.step_rows.get(INGEST, 0)
     return {
         "run_id": run.run_id,
         "pid": run.pid,
         "source_rows": source_rows,
         "total_wall_s": round(total_s, 3),
+        "total_cpu_s": round(total_cpu_s, 2),
+        "cpu_cores": round(total_cpu_s / total_s, 2) if total_s > 0 else None,  # busy cores, on average
         "peak_rss_bytes": max(rss for _, rss in run.samples),
         "rows_per_s": _rate(source_rows, total_s),
-        "stages": _stage_figures(spans, owned, run, built, counts),
-        "identity_resolution": _identity_figures(spans, owned, run, counts),
+        "stages": _stage_figures(spans, owned, cpu, run, built, counts),
+        "identity_resolution": _identity_figures(spans, owned, cpu, run, counts),
     }
 
 
@@ -504,6 +528,9 @@ def run_bench(main: DataPaths, people: int, seed: int) -> dict[str, Any]:
         "data_dir": str(paths.root),
         "source_rows": source_rows,
         "total_wall_s": round(total_s, 3),
+        # user + system seconds of the run's process tree, and the cores they kept busy on average
+        "total_cpu_s": full["total_cpu_s"],
+        "cpu_cores": full["cpu_cores"],
         "peak_rss_bytes": full["peak_rss_bytes"],
         "rows_per_s": _rate(source_rows, total_s),
         "floor_wall_s": round(floor_s, 3),
@@ -547,14 +574,16 @@ def bench_table(report: dict[str, Any]) -> Table:
         f"{report['source_rows']:,} source rows",
         caption=f"pipeline / floor = {report['ratio_to_floor']}x. The increment's share is of the full run. "
         f"Identity resolution = "
-        f"{' + '.join(identity['stages'])}. Peak RSS: the process tree (Python, dbt, DuckDB), "
-        f"sampled every {report['rss_sample_interval_s']} s.",
+        f"{' + '.join(identity['stages'])}. CPU s and peak RSS: the process tree (Python, dbt, "
+        f"DuckDB), sampled every {report['rss_sample_interval_s']} s; the run kept "
+        f"{report['cpu_cores']} cores busy on average.",
     )
-    for column in ("stage", "wall s", "share", "peak RSS", "rows", "rows/s"):
+    for column in ("stage", "wall s", "CPU s", "share", "peak RSS", "rows", "rows/s"):
         table.add_column(column, justify="left" if column == "stage" else "right")
 
     def row(figures: dict, name: str | None = None, share: str | None = None) -> None:
-        table.add_row(name or figures["stage"], f"{figures['wall_s']:.2f}",
+        cpu = figures.get("cpu_s")
+        table.add_row(name or figures["stage"], f"{figures['wall_s']:.2f}", "" if cpu is None else f"{cpu:.1f}",
                       share if share is not None else f"{figures['wall_s'] / total:.0%}",
                       _bytes(figures["peak_rss_bytes"]), _count(figures["rows"]), _count(figures["rows_per_s"]))  # fmt: skip
 
@@ -563,16 +592,17 @@ def bench_table(report: dict[str, Any]) -> Table:
     table.add_section()
     row(identity)
     table.add_section()
-    row({"wall_s": total, "peak_rss_bytes": report["peak_rss_bytes"], "rows": report["source_rows"],
-         "rows_per_s": report["rows_per_s"]}, "total (cx_full_run)")  # fmt: skip
+    row({"wall_s": total, "cpu_s": report["total_cpu_s"], "peak_rss_bytes": report["peak_rss_bytes"],
+         "rows": report["source_rows"], "rows_per_s": report["rows_per_s"]}, "total (cx_full_run)")  # fmt: skip
     floor = report["floor_wall_s"]
     row({"wall_s": floor, "peak_rss_bytes": None, "rows": report["floor_rows"],
          "rows_per_s": _rate(report["floor_rows"], floor)}, "floor: DuckDB reads landing", share="")  # fmt: skip
     increment = report.get("increment")
     if increment:
         table.add_section()
-        row({"wall_s": increment["total_wall_s"], "peak_rss_bytes": increment["peak_rss_bytes"],
-             "rows": increment["source_rows"], "rows_per_s": increment["rows_per_s"]},
+        row({"wall_s": increment["total_wall_s"], "cpu_s": increment["total_cpu_s"],
+             "peak_rss_bytes": increment["peak_rss_bytes"], "rows": increment["source_rows"],
+             "rows_per_s": increment["rows_per_s"]},
             f"daily increment ({', '.join(increment['days'])})", share=f"{report['increment_ratio']:.0%}")  # fmt: skip
         row(increment["identity_resolution"], "  of which identity resolution",
             share=f"{increment['identity_share']:.0%} of it")  # fmt: skip

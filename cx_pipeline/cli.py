@@ -26,6 +26,7 @@ from cx_pipeline.paths import PROJECT_ROOT, DataPaths, data_paths, venv_executab
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 console = Console()
+BENCH_TABLE_WIDTH = 110
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -260,7 +261,7 @@ def docs(data_dir: DataDirOption = None) -> None:
 @app.command()
 def bench(people: PeopleOption = 10_000, seed: SeedOption = 42, data_dir: DataDirOption = None) -> None:
     """Measure one full run stage by stage on a sample of its own (data/bench/<people>/): wall time,
-    peak RSS, rows per second, and the floor of one DuckDB pass over the landing files."""
+    CPU time, peak RSS, rows per second, and the floor of one DuckDB pass over the landing files."""
     from cx_pipeline.bench import BenchError, bench_table, report_path, run_bench
 
     main = data_paths(data_dir)
@@ -269,7 +270,8 @@ def bench(people: PeopleOption = 10_000, seed: SeedOption = 42, data_dir: DataDi
     except BenchError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
-    console.print(bench_table(report))
+    # seven columns: narrower, every label wraps over several lines (a file or pipe gets 80)
+    Console(width=max(console.width, BENCH_TABLE_WIDTH)).print(bench_table(report))
     console.print(f"Report in [bold]{report_path(main, people)}[/bold]")
 
 

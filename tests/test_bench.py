@@ -10,10 +10,10 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from cx_pipeline.bench import Span, bench_paths, owned_seconds, peak_rss, prepare_sample
+from cx_pipeline.bench import Span, bench_paths, owned_cpu_seconds, owned_seconds, peak_rss, prepare_sample
 from cx_pipeline.generate import generator_fingerprint
 from cx_pipeline.cli import app
-from cx_pipeline.lib.rss import tree_rss_bytes
+from cx_pipeline.lib.rss import tree_rss_bytes, tree_usage
 from cx_pipeline.paths import data_paths
 
 PEOPLE, SEED = 300, 3
@@ -44,6 +44,37 @@ def test_peak_rss_per_stage_from_its_own_samples_or_the_samples_around_it():
     samples = [(0.5, 100), (2.0, 500), (3.0, 300), (5.0, 200), (6.0, 250), (6.1, 260), (9.0, 150)]
     peaks = peak_rss([run, ingest, publish], samples, key=lambda s: s.stage)
     assert peaks == {"orchestration": 260, "ingest": 500, "publish": 260}
+
+
+def test_cpu_time_between_samples_goes_to_the_spans_running_then():
+    run = Span("orchestration", None, 0.0, 10.0, 0)
+    ingest = Span("ingest", None, 1.0, 4.0, 1)
+    model = Span("dbt marts", None, 5.0, 8.0, 2)
+    test = Span("dbt tests", None, 6.0, 9.0, 2)
+    # cumulative CPU seconds: 1.5 cores in ingest, 2 cores while the model and the test share dbt
+    samples = [(0.0, 0.0), (1.0, 0.5), (4.0, 5.0), (5.0, 5.5), (6.0, 7.5), (8.0, 11.5), (10.0, 12.5)]
+    owned = owned_cpu_seconds([run, ingest, model, test], samples)
+    # the run: 0-1 and 4-5; the last interval's midpoint (9.0) is still the test's
+    assert owned == pytest.approx([0.5 + 0.5, 4.5, 2.0 + 2.0, 2.0 + 1.0])
+    assert sum(owned) == pytest.approx(12.5)
+
+
+def test_tree_cpu_counts_child_processes_running_and_ended():
+    _, before = tree_usage(os.getpid())
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6: pass"
+    child = subprocess.Popen([sys.executable, "-c", burn + "\nimport time; time.sleep(30)"])
+    try:
+        for _ in range(100):  # until the child has burnt its 0.6 s
+            if tree_usage(os.getpid())[1] >= before + 0.5:
+                break
+            subprocess.run(["sleep", "0.1"], check=True)
+        assert tree_usage(os.getpid())[1] >= before + 0.5  # running: its own time
+    finally:
+        child.kill()
+        child.wait()
+    subprocess.run([sys.executable, "-c", burn], check=True)
+    # ended and waited for: counted in this process's children's time, both children
+    assert tree_usage(os.getpid())[1] >= before + 1.0
 
 
 def test_tree_rss_counts_child_processes():
@@ -82,6 +113,12 @@ def test_bench_measures_every_stage_of_a_full_run(isolated_env):
     total = report["total_wall_s"]
     assert sum(s["wall_s"] for s in report["stages"]) <= total + 0.001 * len(stages)
     assert sum(s["wall_s"] for s in report["stages"]) == pytest.approx(total, abs=0.001 * len(stages))
+
+    # CPU: every stage's share of the process tree's CPU time; the stages never add up to more
+    assert 0 < report["total_cpu_s"] and 0 < report["cpu_cores"] <= os.cpu_count() + 0.5
+    assert all(s["cpu_s"] >= 0 for s in report["stages"]) and stages["dbt intermediate"]["cpu_s"] > 0
+    assert sum(s["cpu_s"] for s in report["stages"]) <= report["total_cpu_s"] + 0.01 * len(stages)
+    assert report["identity_resolution"]["cpu_s"] > 0
 
     idle = _idle_python_rss()
     assert report["peak_rss_bytes"] > idle
