@@ -17,6 +17,13 @@
     {%- if not values %}null{% endif -%}
 {%- endmacro %}
 
+{#- A record's node in the identity graph: '0|<source>|<source_record_id>' (int_identity__customer_ids
+    reads the record back from it; source names never contain '|'). The smallest node of a
+    component names it, and the customer id is derived from that name. -#}
+{% macro identity_record_node(source, source_record_id) -%}
+    '0|' || {{ source }} || '|' || {{ source_record_id }}
+{%- endmacro %}
+
 {#- Regular-expression match, dispatched so other adapters can bring their own spelling. -#}
 {% macro regexp_matches(expression, pattern) -%}
     {{ return(adapter.dispatch('regexp_matches', 'cx_pipeline')(expression, pattern)) }}

@@ -20,7 +20,7 @@ with components as (
 ),
 
 records as (
-    -- record nodes are '0|<source>|<source_record_id>'; source names never contain '|'
+    -- record nodes are '0|<source>|<source_record_id>' (macro identity_record_node)
     select
         split_part(node_id, '|', 2) as source,
         substr(node_id, length(split_part(node_id, '|', 2)) + 4) as source_record_id,

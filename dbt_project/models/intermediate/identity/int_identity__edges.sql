@@ -15,7 +15,7 @@ with records as (
 
 match_keys as (
     select
-        '0|' || source || '|' || source_record_id as record_node,
+        {{ identity_record_node('source', 'source_record_id') }} as record_node,
         match_key
     from {{ ref('int_identity__match_keys') }}
 ),
@@ -33,8 +33,8 @@ key_anchors as (
 
 final as (
     select
-        '0|' || source || '|' || source_record_id as node_a,
-        '0|' || source || '|' || source_record_id as node_b
+        {{ identity_record_node('source', 'source_record_id') }} as node_a,
+        {{ identity_record_node('source', 'source_record_id') }} as node_b
     from records
     union all
     select
@@ -44,8 +44,8 @@ final as (
     inner join key_anchors on key_anchors.match_key = match_keys.match_key
     union all
     select
-        '0|' || source_a || '|' || source_record_id_a as node_a,
-        '0|' || source_b || '|' || source_record_id_b as node_b
+        {{ identity_record_node('source_a', 'source_record_id_a') }} as node_a,
+        {{ identity_record_node('source_b', 'source_record_id_b') }} as node_b
     from similar_pairs
 )
 
