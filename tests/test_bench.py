@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cx_pipeline.bench import Span, bench_paths, owned_cpu_seconds, owned_seconds, peak_rss, prepare_sample
 from cx_pipeline.generate import generator_fingerprint
 from cx_pipeline.cli import app
-from cx_pipeline.lib.rss import tree_rss_bytes, tree_usage
+from cx_pipeline.lib.rss import tree_usage
 from cx_pipeline.paths import data_paths
 
 PEOPLE, SEED = 300, 3
@@ -75,6 +75,10 @@ def test_tree_cpu_counts_child_processes_running_and_ended():
     subprocess.run([sys.executable, "-c", burn], check=True)
     # ended and waited for: counted in this process's children's time, both children
     assert tree_usage(os.getpid())[1] >= before + 1.0
+
+
+def tree_rss_bytes(root: int) -> int:
+    return tree_usage(root)[0]
 
 
 def test_tree_rss_counts_child_processes():

@@ -52,11 +52,6 @@ def tree_usage(root: int) -> tuple[int, float]:
     return rss, ticks / CLOCK_TICKS
 
 
-def tree_rss_bytes(root: int) -> int:
-    """RSS of `root` plus every descendant, in bytes."""
-    return tree_usage(root)[0]
-
-
 class RssSampler:
     """`with RssSampler() as sampler:` records (unix time, tree RSS bytes) in `samples` and
     (unix time, tree CPU seconds) in `cpu_samples`, every `interval` s."""
