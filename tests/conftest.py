@@ -21,8 +21,8 @@ TEST_PSEUDONYM_KEY = "test-only-pseudonym-key-0123456789abcdef"
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto` (pyproject.toml): one worker more than the usable cores (--maxprocesses caps it).
-    Two workers on this 2-core machine kept 1.5 cores busy (dbt start-ups, Dagster's event
-    writes, subprocess waits): 743 s; three kept both busier: 699 s."""
+    On this 2-core machine two workers took 743 s and kept 1.51 cores busy on average; three took
+    699 s."""
     from cx_pipeline.lib.cores import usable_cores
 
     return usable_cores() + 1
