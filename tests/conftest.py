@@ -19,10 +19,12 @@ E2E_SEED = 7
 TEST_PSEUDONYM_KEY = "test-only-pseudonym-key-0123456789abcdef"
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto` (pyproject.toml): one worker more than the usable cores (--maxprocesses caps it).
-    On this 2-core machine two workers took 743 s and kept 1.51 cores busy on average; three took
-    699 s."""
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (pyproject.toml): one worker more than the usable cores (--maxprocesses caps it),
+    unless PYTEST_XDIST_AUTO_NUM_WORKERS says otherwise (xdist's own hook reads it). On this
+    2-core machine two workers took 743 s and kept 1.51 cores busy on average; three took 699 s."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
     from cx_pipeline.lib.cores import usable_cores
 
     return usable_cores() + 1
