@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cx_pipeline.environment import TELEMETRY_OFF, prepare_environment
+from cx_pipeline.lib.cores import usable_cores
 from cx_pipeline.paths import DATA_DIR_ENV, DataPaths, data_paths
 
 E2E_PEOPLE = 400
@@ -25,8 +26,6 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     2-core machine two workers took 743 s and kept 1.51 cores busy on average; three took 699 s."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
-    from cx_pipeline.lib.cores import usable_cores
-
     return usable_cores() + 1
 
 
