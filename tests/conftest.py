@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,30 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     return usable_cores() + 1
+
+
+# The longest test files, in the order xdist hands them out (--dist loadfile gives each worker one
+# file at a time, in collection order): the longest first, so none starts last and runs alone at
+# the end. Two that do not need the session sample come first, beside the worker that runs it.
+# Seconds of their tests in the 2026-12-08 run on three workers: bench 174, incremental 275,
+# default_sample 50, quality_gate 250, spark_target 177, gate_e2e 172, privacy_e2e 162.
+LONGEST_FILES_FIRST = (
+    "test_bench.py",
+    "test_incremental.py",
+    "test_default_sample.py",
+    "test_quality_gate.py",
+    "test_spark_target.py",
+    "test_gate_e2e.py",
+    "test_privacy_e2e.py",
+    "test_customer_id_history.py",
+    "test_pipeline_e2e.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of LONGEST_FILES_FIRST first, in its order; the rest after them as collected."""
+    rank = {name: position for position, name in enumerate(LONGEST_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @dataclass
@@ -60,31 +85,90 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run_full_job(root: Path, people: int, seed: int) -> Iterator[PipelineRun]:
-    """Generate a sample into `root` and run the full job once, as `cx-pipeline run` does: with the
-    Dagster instance in the data folder, so later tests can copy the folder with its check history."""
+def _materialize(paths: DataPaths, people: int, seed: int) -> tuple[object, dict]:
+    """Generate a sample into the data folder and run the full job once, as `cx-pipeline run` does:
+    with the Dagster instance in the data folder, so later tests can read or copy its history."""
     from dagster import DagsterInstance
 
     from cx_pipeline.generate import generate_sample
 
+    prepare_environment(paths)
+    generation = generate_sample(paths.landing, people=people, seed=seed)
+
+    from cx_pipeline.definitions import defs
+
+    job = defs.resolve_job_def("cx_full_run")
+    with DagsterInstance.from_config(str(paths.dagster_home)) as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    return result, generation
+
+
+def run_full_job(root: Path, people: int, seed: int) -> Iterator[PipelineRun]:
+    """A sample of its own in `root`, run once; the environment points at it until the generator ends."""
     with pytest.MonkeyPatch.context() as mp:
         _isolate(mp, root)
         paths = data_paths(root)
-        prepare_environment(paths)
-        generation = generate_sample(paths.landing, people=people, seed=seed)
-
-        from cx_pipeline.definitions import defs
-
-        job = defs.resolve_job_def("cx_full_run")
-        with DagsterInstance.from_config(str(paths.dagster_home)) as instance:
-            result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result, generation = _materialize(paths, people, seed)
         yield PipelineRun(paths=paths, result=result, generation=generation)
 
 
+class StoredRun:
+    """A finished run read back from its Dagster instance: the parts of `ExecuteInProcessResult`
+    the tests use, for the xdist workers that did not run it themselves."""
+
+    def __init__(self, dagster_home: Path, run_id: str) -> None:
+        from dagster import DagsterEventType, DagsterInstance
+
+        self.run_id = run_id
+        with DagsterInstance.from_config(str(dagster_home)) as instance:
+            self.all_events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event]
+        by_type = {kind: [e for e in self.all_events if e.event_type == kind] for kind in DagsterEventType}
+        self._run_success = by_type[DagsterEventType.RUN_SUCCESS]
+        self._materializations = by_type[DagsterEventType.ASSET_MATERIALIZATION]
+        self._check_evaluations = [e.event_specific_data for e in by_type[DagsterEventType.ASSET_CHECK_EVALUATION]]
+        self.success = bool(self._run_success)
+
+    def get_run_success_event(self):
+        (event,) = self._run_success
+        return event
+
+    def get_asset_materialization_events(self) -> list:
+        return self._materializations
+
+    def get_asset_check_evaluations(self) -> list:
+        return self._check_evaluations
+
+
 @pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
-    """The small sample, run once per session (per xdist worker)."""
-    yield from run_full_job(tmp_path_factory.mktemp("cx_data"), E2E_PEOPLE, E2E_SEED)
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[PipelineRun]:
+    """The small sample, run once per session: the first xdist worker that needs it runs it in the
+    session's shared temp folder while the others wait, then all read it from there (the run from
+    its Dagster instance). Tests read it, never change it: a test that writes works on a copy
+    (`run_copy`)."""
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # the session's folder, above the workers' own
+    root, record = shared / "cx_data", shared / "cx_data.run.json"
+    with pytest.MonkeyPatch.context() as mp:
+        _isolate(mp, root)
+        paths = data_paths(root)
+        with FileLock(shared / "cx_data.lock"):
+            if not record.exists():
+                try:
+                    result, generation = _materialize(paths, E2E_PEOPLE, E2E_SEED)
+                    outcome = {"run_id": result.run_id, "generation": generation}
+                except Exception as exc:  # the waiting workers report it rather than build on a half-made folder
+                    record.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+                    raise
+                record.write_text(json.dumps(outcome))
+            else:
+                prepare_environment(paths)  # this worker's environment, on the folder as it is
+        outcome = json.loads(record.read_text())
+        if "error" in outcome:
+            pytest.fail(f"the session sample failed in another worker: {outcome['error']}")
+        yield PipelineRun(paths=paths, result=StoredRun(paths.dagster_home, outcome["run_id"]), generation=outcome["generation"])
 
 
 # What a copy of a run's data folder takes: everything but Dagster's local compute logs.
