@@ -30,21 +30,23 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return usable_cores() + 1
 
 
-# The longest test files, in the order xdist hands them out (--dist loadfile gives each worker one
-# file at a time, in collection order): the longest first, so none starts last and runs alone at
-# the end. Two that do not need the session sample come first, beside the worker that runs it.
-# Seconds of their tests in the 2026-12-08 run on three workers: bench 174, incremental 275,
-# default_sample 50, quality_gate 250, spark_target 177, gate_e2e 172, privacy_e2e 162.
+# The longest test files, in the order xdist hands them out (`--dist loadfile
+# --no-loadscope-reorder`: one file at a time to each worker, in collection order): the longest
+# first, so that none starts late and runs alone at the end. Their spans in a run on three workers
+# (2026-12-08), in seconds: incremental 277, quality_gate 240, bench 181, spark_target 176,
+# privacy_e2e ~150, gate_e2e 142, customer_id_history 75, default_sample 65, pipeline_e2e 61,
+# lifecycle_e2e 39. The first builds the session sample; bench needs none and runs beside it.
 LONGEST_FILES_FIRST = (
-    "test_bench.py",
     "test_incremental.py",
-    "test_default_sample.py",
+    "test_bench.py",
     "test_quality_gate.py",
     "test_spark_target.py",
-    "test_gate_e2e.py",
     "test_privacy_e2e.py",
+    "test_gate_e2e.py",
     "test_customer_id_history.py",
+    "test_default_sample.py",
     "test_pipeline_e2e.py",
+    "test_lifecycle_e2e.py",
 )
 
 
