@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,8 @@ def run_full_job(root: Path, people: int, seed: int) -> Iterator[PipelineRun]:
 
 class StoredRun:
     """A finished run read back from its Dagster instance: the parts of `ExecuteInProcessResult`
-    the tests use, for the xdist workers that did not run it themselves."""
+    the tests use. Every worker reads the session sample this way, the one that ran it included,
+    so a test sees the same run on each."""
 
     def __init__(self, dagster_home: Path, run_id: str) -> None:
         from dagster import DagsterEventType, DagsterInstance
@@ -124,7 +126,9 @@ class StoredRun:
         self.run_id = run_id
         with DagsterInstance.from_config(str(dagster_home)) as instance:
             self.all_events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event]
-        by_type = {kind: [e for e in self.all_events if e.event_type == kind] for kind in DagsterEventType}
+        by_type = defaultdict(list)
+        for event in self.all_events:
+            by_type[event.event_type].append(event)
         self._run_success = by_type[DagsterEventType.RUN_SUCCESS]
         self._materializations = by_type[DagsterEventType.ASSET_MATERIALIZATION]
         self._check_evaluations = [e.event_specific_data for e in by_type[DagsterEventType.ASSET_CHECK_EVALUATION]]
